@@ -1,0 +1,23 @@
+"""The `puhui` command: one entry point, one sub-command per capability."""
+
+from __future__ import annotations
+
+import click
+
+from puhui import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="puhui")
+def main() -> None:
+    """Puhui (普惠): union member-card benefits, paid automatically and provably."""
+
+
+def _register() -> None:
+    # Sub-commands live beside what they drive; each module exposes one click command or group.
+    from puhui.stack.cli import stack
+
+    main.add_command(stack)
+
+
+_register()

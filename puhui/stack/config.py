@@ -1,0 +1,72 @@
+"""Stack settings, read once from the environment into a frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from puhui.stack.errors import StackError
+
+DEFAULT_KAFKA_PORT = 9092
+DEFAULT_CONTROLLER_PORT = 9093
+DEFAULT_PG_PORT = 5433
+DEFAULT_KAFKA_HEAP_MB = 512
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Where the stack keeps its data and which loopback ports it listens on."""
+
+    home: Path
+    kafka_port: int = DEFAULT_KAFKA_PORT
+    controller_port: int = DEFAULT_CONTROLLER_PORT
+    pg_port: int = DEFAULT_PG_PORT
+    kafka_heap_mb: int = DEFAULT_KAFKA_HEAP_MB
+    external_database_url: str | None = None
+    host: str = "127.0.0.1"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def database_url(self) -> str:
+        if self.external_database_url:
+            return self.external_database_url
+        return f"postgresql://puhui@{self.host}:{self.pg_port}/puhui"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
+        """Read `PUHUI_STACK_DIR`, `PUHUI_KAFKA_PORT`, `PUHUI_KAFKA_CONTROLLER_PORT`,
+        `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB` and `PUHUI_EXTERNAL_DATABASE_URL`."""
+        env = os.environ if env is None else env
+        return cls(
+            home=Path(env.get("PUHUI_STACK_DIR", ".stack")).resolve(),
+            kafka_port=_port(env, "PUHUI_KAFKA_PORT", DEFAULT_KAFKA_PORT),
+            controller_port=_port(env, "PUHUI_KAFKA_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT),
+            pg_port=_port(env, "PUHUI_PG_PORT", DEFAULT_PG_PORT),
+            kafka_heap_mb=_int(env, "PUHUI_KAFKA_HEAP_MB", DEFAULT_KAFKA_HEAP_MB, 128, 8192),
+            external_database_url=env.get("PUHUI_EXTERNAL_DATABASE_URL") or None,
+        )
+
+
+def _port(env: Mapping[str, str], key: str, default: int) -> int:
+    return _int(env, key, default, 1024, 65535)
+
+
+def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise StackError(
+            f"{key}={raw!r} is not a number from {low} to {high}",
+            f"set {key} to a number from {low} to {high}, or unset it for {default}",
+        )
+    return value

@@ -1,0 +1,80 @@
+"""Does each server really answer? Asked the way the services will ask it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from puhui.topics import PARTITIONS
+
+log = logging.getLogger(__name__)
+# aiokafka logs every refused connection at ERROR while a broker starts; that is expected here.
+logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+
+async def kafka_answers(bootstrap: str, within: float) -> bool:
+    """True once the broker serves metadata (KRaft controller and broker both up)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return True
+        except (KafkaError, OSError) as exc:
+            log.debug("kafka not ready yet: %r", exc)
+        finally:
+            with contextlib.suppress(KafkaError, OSError):
+                await admin.close()
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def ensure_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS) -> list[str]:
+    """Create the topics that are missing; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in partitions if name not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(name, partitions[name], 1) for name in missing], timeout_ms=15000)
+        return missing
+    finally:
+        await admin.close()
+
+
+async def postgres_answers(dsn: str, within: float) -> bool:
+    """True once `select 1` answers on the server (any database)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            conn = await asyncpg.connect(dsn, timeout=5)
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            log.debug("postgres not ready yet: %r", exc)
+            await asyncio.sleep(0.3)
+            continue
+        try:
+            return bool(await conn.fetchval("select 1") == 1)
+        finally:
+            await conn.close()
+    return False
+
+
+async def ensure_database(server_dsn: str, name: str) -> bool:
+    """Create database `name` if missing; True when it was created."""
+    conn = await asyncpg.connect(server_dsn, timeout=10)
+    try:
+        if await conn.fetchval("select 1 from pg_database where datname = $1", name):
+            return False
+        await conn.execute(f'create database "{name}"')
+        return True
+    finally:
+        await conn.close()

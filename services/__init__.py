@@ -1,0 +1,1 @@
+"""The Puhui services: one package each, thin consumers over the shared engine."""

@@ -1,0 +1,40 @@
+"""Stack settings: defaults, overrides, and a clear error for a bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from puhui.stack.config import StackConfig
+from puhui.stack.errors import StackError
+
+
+def test_defaults() -> None:
+    config = StackConfig.from_env({})
+    assert (config.kafka_port, config.controller_port, config.pg_port) == (9092, 9093, 5433)
+    assert config.home == Path(".stack").resolve()
+    assert config.bootstrap_servers == "127.0.0.1:9092"
+    assert config.database_url == "postgresql://puhui@127.0.0.1:5433/puhui"
+
+
+def test_overrides() -> None:
+    config = StackConfig.from_env(
+        {"PUHUI_KAFKA_PORT": "39092", "PUHUI_PG_PORT": "35433",
+         "PUHUI_STACK_DIR": "/srv/puhui-stack"})
+    assert config.bootstrap_servers == "127.0.0.1:39092"
+    assert config.database_url.endswith(":35433/puhui")
+    assert config.home == Path("/srv/puhui-stack")
+
+
+def test_external_database_url_wins() -> None:
+    config = StackConfig.from_env({"PUHUI_EXTERNAL_DATABASE_URL": "postgresql://u@db:5432/x"})
+    assert config.database_url == "postgresql://u@db:5432/x"
+
+
+@pytest.mark.parametrize("raw", ["abc", "80", "70000", "-1"])
+def test_bad_port_names_the_key(raw: str) -> None:
+    with pytest.raises(StackError) as caught:
+        StackConfig.from_env({"PUHUI_PG_PORT": raw})
+    assert "PUHUI_PG_PORT" in caught.value.problem
+    assert "1024 to 65535" in caught.value.remedy
