@@ -46,13 +46,20 @@ def decode(topic: str, raw: bytes) -> InboundEvent | Invalid:
     Never raises for bad input: not valid JSON, not an object, a missing field, a field of the
     wrong type or value, an unknown `type` or an unknown topic all come back as `Invalid`.
     """
-    validate = _VALIDATORS.get(topic)
-    if validate is None:
+    if topic not in _VALIDATORS:
         return Invalid(f"unknown topic {topic!r}")
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         return Invalid(f"not valid JSON: {error}")
+    return decode_value(topic, value)
+
+
+def decode_value(topic: str, value: object) -> InboundEvent | Invalid:
+    """Like `decode`, for a message value already parsed from JSON (e.g. inside an envelope)."""
+    validate = _VALIDATORS.get(topic)
+    if validate is None:
+        return Invalid(f"unknown topic {topic!r}")
     if type(value) is not dict:
         return Invalid(f"not a JSON object (got {_json_kind(value)})")
     try:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from schemas.card_transactions import CardTransaction
 from schemas.clock_days import DayStarted
-from schemas.decode import Invalid, decode
+from schemas.decode import Invalid, decode, decode_value
 from schemas.member_enrolment import MemberCertified, MemberRegistered
 
 CARD = "card.transactions"
@@ -230,3 +230,22 @@ class TestPersonalData:
         with pytest.raises(ValidationError) as raised:
             MemberRegistered.model_validate(REGISTERED | {"name": ["王小明"]})
         assert "王小明" not in str(raised.value)
+
+
+class TestDecodeValue:
+    """`decode_value` reads a value already parsed from JSON, with the same reasons."""
+
+    def test_valid_value(self) -> None:
+        event = decode_value(CARD, dict(PURCHASE))
+        assert isinstance(event, CardTransaction)
+        assert event.transaction_id == "tx-1"
+
+    def test_same_reason_as_decode(self) -> None:
+        bad = PURCHASE | {"amount_fen": -5}
+        assert decode_value(CARD, bad) == decode(CARD, orjson.dumps(bad))
+
+    def test_not_an_object(self) -> None:
+        assert decode_value(CLOCK, [1]) == Invalid("not a JSON object (got an array)")
+
+    def test_unknown_topic(self) -> None:
+        assert decode_value("payouts", {}) == Invalid("unknown topic 'payouts'")
