@@ -1,0 +1,32 @@
+"""A progress bar on stderr for long runs, shown only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Advance(Protocol):
+    def __call__(self, done: int) -> None: ...
+
+
+def _nothing(done: int) -> None:
+    return None
+
+
+@contextmanager
+def progress(description: str, total: int | None, *, minimum: int = 100_000) -> Iterator[Advance]:
+    """Yields `advance(done)`; draws a bar if stderr is a terminal and the run is long."""
+    if not sys.stderr.isatty() or (total is not None and total < minimum):
+        yield _nothing
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done: bar.update(task, completed=done)
