@@ -15,9 +15,17 @@ def main() -> None:
 
 def _register() -> None:
     # Sub-commands live beside what they drive; each module exposes one click command or group.
+    from puhui.generate import generate
+    from puhui.simulate import simulate
     from puhui.stack.cli import stack
 
     main.add_command(stack)
+    main.add_command(simulate)
+    main.add_command(generate)
+    from services.cli import db_group, service
+
+    main.add_command(service)
+    main.add_command(db_group)
 
 
 _register()

@@ -81,9 +81,12 @@ def generate(
     max_swipes: int | None,
     out: BinaryIO,
 ) -> None:
-    """Write a synthetic feed: registrations and card issues, then day by day the clock,
-    card transactions (commutes, trips home, cinema, books, refunds, reversals, resends),
-    certificates and honours."""
+    """Write a seeded synthetic feed (JSON lines) for `puhui simulate`.
+
+    Registrations and card issues first, then day by day the clock, card transactions
+    (commutes, trips home, cinema, books, shopping, refunds, reversals, resends), certificates
+    and honours.
+    """
     plan = FeedPlan(members, cards, days, start_date.date(), seed, duplicates_rate, max_swipes)
     write_feed(plan, out)
 

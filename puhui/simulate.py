@@ -1,0 +1,156 @@
+"""`puhui simulate`: run the rules engine over a file of events, with no Kafka and no database.
+
+Input: JSON lines `{"topic": ..., "value": {...}}` in processing order (as `puhui generate`
+writes them). Output: one JSON line per payout or clawback on stdout, in the `payouts` format.
+Everything for a person (bad lines, what is still held, the summary) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+import orjson
+
+from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
+from puhui.engine.decisions import ClawedBack, Paid
+from puhui.engine.simulator import Simulator
+from puhui.progress import progress
+from puhui.simulate_report import BadLines, Tally, show_held, show_summary
+from schemas.decode import InboundEvent, Invalid, decode_value
+
+CHUNK = 4_096
+"""Input lines between two writes of payouts (and two progress updates)."""
+
+
+@click.command("simulate")
+@click.argument("events", type=click.File("rb"))
+@click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Programme catalogue (TOML); the reference catalogue if not given.",
+)
+@click.option(
+    "--budget",
+    "budgets",
+    multiple=True,
+    metavar="PROGRAMME=FEN",
+    help="Replace a programme's yearly budget (fen); may be repeated.",
+)
+@click.option("--summary", is_flag=True, help="Print a table per programme on stderr.")
+def simulate(
+    events: BinaryIO, catalogue_path: Path | None, budgets: tuple[str, ...], summary: bool
+) -> None:
+    """Decide every event in EVENTS (JSON lines, `-` for stdin) and print the payouts.
+
+    A bad line is reported on stderr with its line number and counted; the rest still runs.
+    """
+    catalogue = _catalogue(catalogue_path, budgets)
+    simulator = Simulator(catalogue)
+    tally, bad = Tally(), BadLines()
+    out = click.get_binary_stream("stdout")
+    with progress("simulating", _size(events), minimum=50_000_000) as advance:
+        for done in run(_numbered(events), simulator, out, tally, bad):
+            advance(done)
+    out.flush()
+    show_held(simulator.held())
+    if summary:
+        show_summary(tally, bad.count, catalogue, simulator.budget_left)
+    elif bad.count:
+        click.echo(f"{bad.count:,} bad line{'' if bad.count == 1 else 's'}", err=True)
+
+
+def run(
+    lines: Iterable[tuple[int, bytes]],
+    simulator: Simulator,
+    out: BinaryIO,
+    tally: Tally,
+    bad: BadLines,
+) -> Iterator[int]:
+    """Feed every line's event to `simulator`, write its payouts and clawbacks to `out`.
+
+    Yields the bytes read so far after each chunk of lines, for a progress bar.
+    """
+    written: list[bytes] = []
+    read = 0
+    for number, line in lines:
+        read += len(line)
+        event = parse_line(line)
+        if isinstance(event, Invalid):
+            bad.report(number, event.reason)
+            continue
+        for decision in simulator.feed(event):
+            if isinstance(decision, Paid | ClawedBack):
+                written.append(payout_line(decision))
+                tally.count(decision)
+        if number % CHUNK == 0:
+            out.write(b"".join(written))
+            written.clear()
+            yield read
+    out.write(b"".join(written))
+    yield read
+
+
+def parse_line(line: bytes) -> InboundEvent | Invalid:
+    """The event in one input line `{"topic": ..., "value": {...}}`, or why there is none."""
+    try:
+        envelope = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return Invalid(f"not valid JSON: {error}")
+    if type(envelope) is not dict or "topic" not in envelope or "value" not in envelope:
+        return Invalid('not an object with "topic" and "value"')
+    topic = envelope["topic"]
+    if type(topic) is not str:
+        return Invalid("topic: must be a string")
+    return decode_value(topic, envelope["value"])
+
+
+def payout_line(decision: Paid | ClawedBack) -> bytes:
+    """One payout or clawback as a JSON line in the `payouts` format."""
+    payout = decision.to_payout()
+    return orjson.dumps(payout.model_dump(), option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _numbered(events: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for every line that is not blank."""
+    for number, line in enumerate(events, 1):
+        if line.strip():
+            yield number, line
+
+
+def _catalogue(path: Path | None, budgets: tuple[str, ...]) -> Catalogue:
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as error:
+        raise click.BadParameter(str(error), param_hint="--catalogue") from None
+    if not budgets:
+        return catalogue
+    try:
+        return catalogue.with_budgets(dict(_budget(text) for text in budgets))
+    except CatalogueError as error:
+        raise click.BadParameter(str(error), param_hint="--budget") from None
+
+
+def _budget(text: str) -> tuple[str, int]:
+    """`books=500000` -> ('books', 500000)."""
+    programme, sep, fen = text.partition("=")
+    if not sep or not programme.strip():
+        raise click.BadParameter(f"expected PROGRAMME=FEN, got {text!r}", param_hint="--budget")
+    try:
+        return programme.strip(), int(fen)
+    except ValueError:
+        message = f"{programme}: the budget must be a whole number of fen, got {fen!r}"
+        raise click.BadParameter(message, param_hint="--budget") from None
+
+
+def _size(events: BinaryIO) -> int | None:
+    """The input's size in bytes, if it is a regular file."""
+    try:
+        status = os.fstat(events.fileno())
+    except (OSError, ValueError, AttributeError):  # in-memory streams have no descriptor
+        return None
+    return status.st_size if status.st_size > 0 else None
