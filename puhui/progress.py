@@ -21,8 +21,8 @@ def _nothing(done: int) -> None:
 
 @contextmanager
 def progress(description: str, total: int | None, *, minimum: int = 100_000) -> Iterator[Advance]:
-    """Yields `advance(done)`; draws a bar if stderr is a terminal and the run is long."""
-    if not sys.stderr.isatty() or (total is not None and total < minimum):
+    """Yields `advance(done)`; draws a bar only if stderr is a terminal and `total` is long."""
+    if not sys.stderr.isatty() or total is None or total < minimum:
         yield _nothing
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
