@@ -1,0 +1,99 @@
+"""Build and run one service process: pool, migrations, consumer or relay, metrics, signals.
+
+Every service runs the same way: `puhui service NAME`. A transient failure (Kafka or
+PostgreSQL gone) restarts the loop with backoff inside the process, from the last committed
+offset; after `MAX_RESTARTS` in a row the process exits non-zero for its supervisor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+from puhui.engine.catalogue import Catalogue
+from puhui.settings import Connections
+from services import disbursement, enrolment
+from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
+from services.ledger.service_layer.recorder import Recorder
+from services.relay.relay import run_relay
+from services.runtime import db
+from services.runtime.consumer import ConsumerSettings, run_consumer
+from services.runtime.errors import TransientFailure
+from services.runtime.metrics import ServiceMetrics, serve
+
+log = logging.getLogger("puhui.service")
+MAX_RESTARTS = 10
+LEDGER_SPECS: dict[str, LedgerServiceSpec] = {"enrolment": enrolment.SPEC,
+                                              "disbursement": disbursement.SPEC}
+DEFAULT_METRICS_PORTS = {"enrolment": 9101, "disbursement": 9102, "audit": 9103, "relay": 9104}
+SERVICES = tuple(DEFAULT_METRICS_PORTS)
+
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    name: str
+    connections: Connections
+    catalogue: Catalogue
+    metrics_port: int
+    max_batch: int = 2000
+
+
+async def run_service(options: ServiceOptions) -> None:
+    """Run until SIGTERM/SIGINT; raise after too many transient failures in a row."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    metrics = ServiceMetrics.create(options.name)
+    serve(metrics, options.metrics_port)
+    pool = await db.create_pool(options.connections.database_url, max_size=3)
+    try:
+        applied = await db.migrate(pool)
+        if applied:
+            log.info("applied migrations %s", [m.version for m in applied])
+        body = _loop_for(options, pool, metrics)
+        metrics.up.labels(options.name).set(1)
+        await _with_restarts(body, stop, options.name)
+    finally:
+        metrics.up.labels(options.name).set(0)
+        await pool.close()
+
+
+def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics) -> Loop:
+    bootstrap = options.connections.kafka_bootstrap
+    if options.name == "relay":
+        return lambda stop: run_relay(pool, bootstrap, stop)
+    if options.name == "audit":
+        from services.audit.bootstrap import audit_loop  # the audit service builds its own
+
+        loop: Loop = audit_loop(pool, bootstrap, metrics)
+        return loop
+    spec = LEDGER_SPECS[options.name]
+    recorder = Recorder(pool, options.catalogue, spec.name)
+    consumer = LedgerConsumer(spec, recorder, metrics)
+    settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
+                                max_batch=options.max_batch)
+    return lambda stop: run_consumer(settings, consumer.handle, stop)
+
+
+async def _with_restarts(body: Loop, stop: asyncio.Event, name: str) -> None:
+    failures = 0
+    while not stop.is_set():
+        try:
+            await body(stop)
+            return
+        except TransientFailure as exc:
+            failures += 1
+            if failures > MAX_RESTARTS:
+                raise
+            delay = min(0.5 * 2 ** (failures - 1), 10.0)
+            log.warning("%s: %s; restarting the loop in %.1fs (%d/%d)", name, exc, delay,
+                        failures, MAX_RESTARTS)
+            await asyncio.sleep(delay)

@@ -1,0 +1,66 @@
+"""`puhui service NAME`, `puhui db migrate` and `puhui run`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from puhui.engine.catalogue import CatalogueError, load_catalogue
+from puhui.settings import Connections
+from services import bootstrap
+from services.runtime import db
+from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
+
+
+@click.command("service")
+@click.argument("name", type=click.Choice(bootstrap.SERVICES))
+@click.option("--metrics-port", type=int, default=None,
+              help="Port of /metrics (default per service: 9101-9104; env PUHUI_METRICS_PORT).")
+@click.option("--catalogue", "catalogue_path", type=click.Path(path_type=Path), default=None,
+              help="Programme catalogue file (default: the reference catalogue).")
+def service(name: str, metrics_port: int | None, catalogue_path: Path | None) -> None:
+    """Run one service in the foreground until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    try:
+        catalogue = load_catalogue(catalogue_path)
+    except CatalogueError as error:
+        raise click.ClickException(f"catalogue: {error}") from None
+    port = metrics_port or int(os.environ.get("PUHUI_METRICS_PORT", 0)) or \
+        bootstrap.DEFAULT_METRICS_PORTS[name]
+    options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port)
+    try:
+        asyncio.run(bootstrap.run_service(options))
+    except (TransientFailure, DeadLetterLimitExceeded) as error:
+        click.secho(f"{name}: stopping: {error}", fg="red", err=True)
+        sys.exit(1)
+
+
+@click.group("db")
+def db_group() -> None:
+    """The PostgreSQL schema."""
+
+
+@db_group.command()
+def migrate() -> None:
+    """Apply the schema migrations not applied yet (services also do this on start)."""
+
+    async def run() -> list[db.Migration]:
+        pool = await db.create_pool(Connections.from_env().database_url, attempts=5)
+        try:
+            return await db.migrate(pool)
+        finally:
+            await pool.close()
+
+    try:
+        applied = asyncio.run(run())
+    except TransientFailure as error:
+        raise click.ClickException(f"{error}; is the stack up? (`puhui stack up`)") from None
+    for migration in applied:
+        click.echo(f"applied {migration.version:04d} {migration.name}")
+    click.echo("schema up to date" if not applied else f"{len(applied)} migration(s) applied")

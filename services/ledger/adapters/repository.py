@@ -1,0 +1,280 @@
+"""The ledger's tables over asyncpg: lock, load a slice into a `Ledger`, write an outcome.
+
+SQL lives here as module constants; asyncpg errors are translated at `translate_errors`.
+Locks are taken in one global order, cards before members before budgets, each set sorted,
+so that concurrent batches (several instances, or enrolment beside disbursement) never
+deadlock and never decide on a stale limit or budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+import asyncpg
+
+from puhui.engine.outcome import Outcome
+from puhui.engine.periods import month_day
+from puhui.engine.state import BudgetKey, HeldItem, Ledger, Usage, UsageKey
+from schemas import card_transactions, member_enrolment
+from schemas.card_transactions import CardTransaction
+from schemas.payouts import Payout
+from services.ledger.adapters import rows
+from services.runtime.errors import TransientFailure
+
+LOCK_KEYS = """
+select count(pg_advisory_xact_lock(h)) from (
+    select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by 1
+) as ordered
+"""
+PROCESSED = "select event_id from processed_events where event_id = any($1::text[])"
+CARDS = "select card_id, holdings from card_holdings where card_id = any($1::text[])"
+MEMBERS = """
+select member_id, birth_date, union_branch, memberships from members
+where member_id = any($1::text[])
+"""
+BIRTHDAY_MEMBERS = """
+select member_id, birth_date, union_branch, memberships from members
+where (birth_month, birth_day) in (select * from unnest($1::smallint[], $2::smallint[]))
+"""
+USAGE = """
+select member_id, programme, limit_name, period, scope, count, fen from limit_usage
+where member_id = any($1::text[]) and period = any($2::text[])
+"""
+USAGE_KEYS = """
+select u.member_id, u.programme, u.limit_name, u.period, u.scope, u.count, u.fen
+from limit_usage u join unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+  as k(member_id, programme, limit_name, period, scope)
+  using (member_id, programme, limit_name, period, scope)
+"""
+ENSURE_BUDGETS = """
+insert into budget_spent (programme, year) select * from unnest($1::text[], $2::int[])
+on conflict do nothing
+"""
+LOCK_BUDGETS = """
+select programme, year, spent_fen from budget_spent
+where (programme, year) in (select * from unnest($1::text[], $2::int[]))
+order by programme, year for update
+"""
+PURCHASES = "select * from purchases where transaction_id = any($1::text[])"
+HELD = """
+select event_id, waiting_for, waiting_key, source_topic, payload::text as payload from held_events
+where released_at is null
+  and (waiting_for, waiting_key) in (select * from unnest($1::text[], $2::text[]))
+order by held_at, event_id
+"""
+
+INSERT_PROCESSED = "insert into processed_events (event_id) select unnest($1::text[])"
+UPSERT_USAGE = """
+insert into limit_usage (member_id, programme, limit_name, period, scope, count, fen)
+select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                     $6::int[], $7::bigint[])
+on conflict (member_id, programme, limit_name, period, scope) do update
+set count = limit_usage.count + excluded.count, fen = limit_usage.fen + excluded.fen
+"""
+ADD_BUDGET = """
+update budget_spent b set spent_fen = b.spent_fen + d.fen
+from unnest($1::text[], $2::int[], $3::bigint[]) as d(programme, year, fen)
+where b.programme = d.programme and b.year = d.year
+"""
+UPSERT_MEMBERS = """
+insert into members (member_id, birth_date, birth_month, birth_day, union_branch, memberships)
+select m, b, bm, bd, u, s::jsonb from unnest($1::text[], $2::date[], $3::smallint[],
+    $4::smallint[], $5::text[], $6::text[]) as t(m, b, bm, bd, u, s)
+on conflict (member_id) do update set birth_date = excluded.birth_date,
+    birth_month = excluded.birth_month, birth_day = excluded.birth_day,
+    union_branch = excluded.union_branch, memberships = excluded.memberships, updated_at = now()
+"""
+UPSERT_NAMES = """
+insert into member_names (member_id, name) select * from unnest($1::text[], $2::text[])
+on conflict (member_id) do update set name = excluded.name
+"""
+UPSERT_CARDS = """
+insert into card_holdings (card_id, holdings, member_id)
+select c, h::jsonb, m from unnest($1::text[], $2::text[], $3::text[]) as t(c, h, m)
+on conflict (card_id) do update set holdings = excluded.holdings,
+    member_id = excluded.member_id, updated_at = now()
+"""
+UPSERT_PURCHASES = """
+insert into purchases (transaction_id, event_id, member_id, programme, period, amount_fen,
+    earned_fen, refunded_fen, clawed_back_fen, usage_keys, budget_year, counted,
+    count_returned, refund_ids)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)
+on conflict (transaction_id) do update set earned_fen = excluded.earned_fen,
+    refunded_fen = excluded.refunded_fen, clawed_back_fen = excluded.clawed_back_fen,
+    count_returned = excluded.count_returned, refund_ids = excluded.refund_ids
+"""
+INSERT_HELD = """
+insert into held_events (event_id, waiting_for, waiting_key, source_topic, payload, occurred_at)
+select e, w, k, t, p::jsonb, o from unnest($1::text[], $2::text[], $3::text[], $4::text[],
+    $5::text[], $6::timestamptz[]) as x(e, w, k, t, p, o)
+on conflict (event_id) do nothing
+"""
+RELEASE_HELD = "update held_events set released_at = now() where event_id = any($1::text[])"
+INSERT_PAYOUTS = """
+insert into payouts (payout_id, kind, member_id, programme, amount_fen, source_event_id,
+    transaction_id, period, occurred_at, trace)
+select p, k, m, g, a, s, t, pe, o, tr::jsonb from unnest($1::text[], $2::text[], $3::text[],
+    $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+    $10::text[]) as x(p, k, m, g, a, s, t, pe, o, tr)
+on conflict (payout_id) do nothing
+"""
+
+_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+              asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
+              asyncpg.UniqueViolationError, asyncpg.CannotConnectNowError,
+              asyncpg.AdminShutdownError, asyncpg.QueryCanceledError)
+
+
+@contextlib.asynccontextmanager
+async def translate_errors(what: str) -> AsyncIterator[None]:
+    """Driver errors that a retry can cure become `TransientFailure`; none leaves adapters."""
+    try:
+        yield
+    except _TRANSIENT as exc:
+        raise TransientFailure(f"{what}: {type(exc).__name__}: {exc}") from None
+
+
+async def lock(conn: asyncpg.Connection, keys: Iterable[str]) -> None:
+    """Transaction-level advisory locks on `keys`, taken in one global order."""
+    wanted = sorted(set(keys))
+    if wanted:
+        await conn.fetchval(LOCK_KEYS, wanted)
+
+
+async def processed(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[str]:
+    return {r["event_id"] for r in await conn.fetch(PROCESSED, list(event_ids))}
+
+
+async def load_cards(conn: asyncpg.Connection, ledger: Ledger, card_ids: Iterable[str]) -> None:
+    for r in await conn.fetch(CARDS, list(set(card_ids))):
+        ledger.cards[r["card_id"]] = rows.holdings_from_json(r["holdings"])
+
+
+async def load_members(conn: asyncpg.Connection, ledger: Ledger,
+                       member_ids: Iterable[str]) -> None:
+    _put_members(ledger, await conn.fetch(MEMBERS, list(set(member_ids))))
+
+
+async def load_birthday_members(conn: asyncpg.Connection, ledger: Ledger,
+                                month_days: Sequence[tuple[int, int]]) -> None:
+    if month_days:
+        found = await conn.fetch(BIRTHDAY_MEMBERS, [m for m, _ in month_days],
+                                 [d for _, d in month_days])
+        _put_members(ledger, found)
+
+
+def _put_members(ledger: Ledger, found: Iterable[asyncpg.Record]) -> None:
+    for r in found:
+        member = rows.member_from_row(r)
+        ledger.members[member.member_id] = member
+        if member.birth_date is not None:
+            ledger.birthdays.setdefault(month_day(member.birth_date), set()).add(member.member_id)
+
+
+async def load_usage(conn: asyncpg.Connection, ledger: Ledger, member_ids: Iterable[str],
+                     periods: Iterable[str], keys: Iterable[UsageKey]) -> None:
+    found = list(await conn.fetch(USAGE, list(set(member_ids)), list(set(periods))))
+    exact = list(set(keys))
+    if exact:
+        columns = (list(column) for column in zip(*exact, strict=True))
+        found += await conn.fetch(USAGE_KEYS, *columns)
+    for r in found:
+        key = UsageKey(r["member_id"], r["programme"], r["limit_name"], r["period"], r["scope"])
+        ledger.usage[key] = Usage(r["count"], r["fen"])
+
+
+async def lock_budgets(conn: asyncpg.Connection, ledger: Ledger, keys: Iterable[BudgetKey]) -> None:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    programmes, years = [k[0] for k in wanted], [k[1] for k in wanted]
+    await conn.execute(ENSURE_BUDGETS, programmes, years)
+    for r in await conn.fetch(LOCK_BUDGETS, programmes, years):
+        ledger.budget_spent[(r["programme"], r["year"])] = r["spent_fen"]
+
+
+async def load_purchases(conn: asyncpg.Connection, ledger: Ledger,
+                         transaction_ids: Iterable[str]) -> None:
+    for r in await conn.fetch(PURCHASES, list(set(transaction_ids))):
+        ledger.purchases[r["transaction_id"]] = rows.purchase_from_row(r)
+
+
+async def load_held(conn: asyncpg.Connection, ledger: Ledger,
+                    keys: Iterable[tuple[str, str]]) -> list[HeldItem]:
+    wanted = list(set(keys))
+    if not wanted:
+        return []
+    found = [rows.held_from_row(r) for r in await conn.fetch(
+        HELD, [k[0] for k in wanted], [k[1] for k in wanted])]
+    for item in found:
+        key = (item.waiting_for, item.key)
+        ledger.held[key] = (*ledger.held.get(key, ()), item)
+    return found
+
+
+async def save(conn: asyncpg.Connection, outcome: Outcome,
+               names: dict[str, str] | None = None) -> None:
+    """Write one (merged) outcome: every effect it carries."""
+    if outcome.processed:
+        await conn.execute(INSERT_PROCESSED, list(outcome.processed))
+    await _save_usage(conn, outcome.usage)
+    await _save_budget(conn, outcome.budget)
+    await _save_registry(conn, outcome, names or {})
+    for purchase in outcome.purchases.values():
+        await conn.execute(UPSERT_PURCHASES, *rows.purchase_row(purchase))
+    if outcome.holds_added:
+        held = [rows.held_row(i, _topic_of(i)) for i in outcome.holds_added]
+        await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))
+    if outcome.holds_released:
+        await conn.execute(RELEASE_HELD, [i.event_id for i in outcome.holds_released])
+
+
+def _topic_of(item: HeldItem) -> str:
+    is_swipe = isinstance(item.event, CardTransaction)
+    return card_transactions.TOPIC if is_swipe else member_enrolment.TOPIC
+
+
+async def _save_usage(conn: asyncpg.Connection, usage: Any) -> None:
+    changed = [(k, d) for k, d in usage.items() if d.count or d.fen]
+    if changed:
+        columns: list[list[Any]] = [[k[i] for k, _ in changed] for i in range(5)]
+        await conn.execute(UPSERT_USAGE, *columns, [d.count for _, d in changed],
+                           [d.fen for _, d in changed])
+
+
+async def _save_budget(conn: asyncpg.Connection, budget: Any) -> None:
+    changed = [(k, fen) for k, fen in budget.items() if fen]
+    if changed:
+        await conn.execute(ADD_BUDGET, [k[0] for k, _ in changed], [k[1] for k, _ in changed],
+                           [fen for _, fen in changed])
+
+
+async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict[str, str]) -> None:
+    if outcome.members:
+        members = list(outcome.members.values())
+        births = [m.birth_date for m in members]
+        await conn.execute(
+            UPSERT_MEMBERS, [m.member_id for m in members], births,
+            [b.month if b else None for b in births], [b.day if b else None for b in births],
+            [m.union_branch for m in members], [rows.memberships_json(m) for m in members])
+    if names:
+        await conn.execute(UPSERT_NAMES, list(names), list(names.values()))
+    if outcome.cards:
+        cards = list(outcome.cards.items())
+        await conn.execute(UPSERT_CARDS, [c for c, _ in cards],
+                           [rows.holdings_json(h) for _, h in cards],
+                           [h[-1].member_id for _, h in cards])
+
+
+async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout]) -> None:
+    if not payouts:
+        return
+    await conn.execute(
+        INSERT_PAYOUTS, [p.payout_id for p in payouts], [p.kind for p in payouts],
+        [p.member_id for p in payouts], [p.programme for p in payouts],
+        [p.amount_fen for p in payouts], [p.source_event_id for p in payouts],
+        [p.transaction_id for p in payouts], [p.period for p in payouts],
+        [p.occurred_at for p in payouts],
+        ["[" + ",".join(s.model_dump_json() for s in p.trace) + "]" for p in payouts])

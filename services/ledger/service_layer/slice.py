@@ -1,0 +1,85 @@
+"""Which rows of the ledger a batch of events can touch: pure, from the events alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from puhui.engine.periods import (
+    EVER,
+    birthdays_on,
+    day_key,
+    local_date,
+    month_key,
+    window_key,
+    year_key,
+)
+from puhui.engine.state import HeldItem, Purchase
+from schemas.card_transactions import CardTransaction
+from schemas.clock_days import DayStarted
+from schemas.decode import InboundEvent
+
+
+@dataclass
+class SliceKeys:
+    """Keys gathered from the events (and, as the slice loads, from what they lead to)."""
+
+    card_ids: set[str] = field(default_factory=set)
+    member_ids: set[str] = field(default_factory=set)
+    transaction_ids: set[str] = field(default_factory=set)
+    days: set[date] = field(default_factory=set)
+
+    def held_keys(self) -> set[tuple[str, str]]:
+        return ({("card", c) for c in self.card_ids} | {("member", m) for m in self.member_ids}
+                | {("purchase", t) for t in self.transaction_ids})
+
+    def periods(self) -> set[str]:
+        keys = {EVER}
+        for day in self.days:
+            keys |= {day_key(day), month_key(day), year_key(day), window_key(day.year)}
+        return keys
+
+    def years(self) -> set[int]:
+        return {day.year for day in self.days}
+
+    def birthdays(self) -> list[tuple[int, int]]:
+        return sorted({md for day in self.days_started for md in birthdays_on(day)})
+
+    days_started: set[date] = field(default_factory=set)
+
+
+def keys_of(events: Iterable[InboundEvent]) -> SliceKeys:
+    keys = SliceKeys()
+    for event in events:
+        add_event(keys, event)
+    return keys
+
+
+def add_event(keys: SliceKeys, event: InboundEvent) -> None:
+    if isinstance(event, DayStarted):
+        keys.days.add(event.date)
+        keys.days_started.add(event.date)
+        return
+    keys.days.add(local_date(event.occurred_at))
+    if isinstance(event, CardTransaction):
+        keys.card_ids.add(event.card_id)
+        keys.transaction_ids.add(event.transaction_id)
+        if event.original_transaction_id:
+            keys.transaction_ids.add(event.original_transaction_id)
+        return
+    keys.member_ids.add(event.member_id)
+    card_id = getattr(event, "card_id", None)
+    if isinstance(card_id, str):
+        keys.card_ids.add(card_id)
+
+
+def add_held(keys: SliceKeys, items: Iterable[HeldItem]) -> None:
+    for item in items:
+        add_event(keys, item.event)
+
+
+def add_purchases(keys: SliceKeys, purchases: Iterable[Purchase]) -> None:
+    for purchase in purchases:
+        if purchase.member_id:
+            keys.member_ids.add(purchase.member_id)

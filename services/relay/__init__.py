@@ -1,0 +1,1 @@
+"""The outbox relay: publishes outbox rows in order with the idempotent producer."""

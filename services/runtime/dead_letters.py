@@ -1,0 +1,29 @@
+"""Dead letters: kept in PostgreSQL and sent to the dead-letter topic through the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from services.runtime import outbox
+from services.runtime.records import Rejected
+
+INSERT = """
+insert into dead_letters (consumer, source_topic, partition, "offset", reason, raw)
+select $1, * from unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::bytea[])
+on conflict do nothing
+"""
+
+
+async def record_dead_letters(conn: asyncpg.Connection, consumer: str,
+                              rejected: Sequence[Rejected], now: datetime) -> None:
+    """Inside the caller's transaction: the table row and the outbox message of each."""
+    if not rejected:
+        return
+    records = [r.record for r in rejected]
+    await conn.execute(INSERT, consumer, [r.topic for r in records],
+                       [r.partition for r in records], [r.offset for r in records],
+                       [r.reason for r in rejected], [r.value for r in records])
+    await outbox.write(conn, [r.outbox_message(now) for r in rejected])

@@ -1,0 +1,67 @@
+"""Kafka records as the service layer sees them, decoded or dead-lettered."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from schemas.dead_letters import TOPIC as DEAD_LETTER_TOPIC
+from schemas.dead_letters import DeadLetter
+from schemas.decode import InboundEvent, Invalid, decode
+from services.runtime.outbox import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """One consumed message: where it came from and its raw bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    record: InboundRecord
+    event: InboundEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    record: InboundRecord
+    reason: str
+
+    def dead_letter(self, now: datetime) -> DeadLetter:
+        return DeadLetter(
+            reason=self.reason, source_topic=self.record.topic, partition=self.record.partition,
+            offset=self.record.offset, raw=base64.b64encode(self.record.value).decode(),
+            received_at=now)
+
+    def outbox_message(self, now: datetime) -> OutboxMessage:
+        body = self.dead_letter(now).model_dump_json().encode()
+        return OutboxMessage(DEAD_LETTER_TOPIC, self.record.key, body)
+
+
+def decode_batch(records: Sequence[InboundRecord],
+                 decode_topic: str | None = None) -> tuple[list[Decoded], list[Rejected]]:
+    """Split a batch into decoded events and rejected messages, keeping their order.
+
+    `decode_topic` decodes every record as that topic's message (used for the internal
+    release topic, which carries events of the inbound topics)."""
+    decoded: list[Decoded] = []
+    rejected: list[Rejected] = []
+    for record in records:
+        result = decode(decode_topic or record.topic, record.value)
+        if isinstance(result, Invalid):
+            rejected.append(Rejected(record, result.reason))
+        else:
+            decoded.append(Decoded(record, result))
+    return decoded, rejected
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

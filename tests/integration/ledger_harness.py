@@ -1,0 +1,75 @@
+"""Run the ledger services in-process against the real stack, for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from puhui.engine.catalogue import load_catalogue
+from services import disbursement, enrolment
+from services.ledger.consumer import LedgerConsumer
+from services.ledger.service_layer.recorder import Recorder
+from services.relay.relay import run_relay
+from services.runtime import db
+from services.runtime.consumer import ConsumerSettings, run_consumer
+from services.runtime.metrics import ServiceMetrics
+from tests.feeds import Line
+
+KEY_FIELD = {"card.transactions": "card_id", "member.enrolment": "member_id",
+             "clock.days": "date"}
+"""The message key of each inbound topic, as PRODUCT.md's contract sets it."""
+
+
+async def produce(bootstrap: str, lines: Sequence[Line | tuple[str, bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for line in lines:
+            if len(line) == 3:
+                topic, key, raw = line  # type: ignore[misc]
+            else:
+                topic, value = line  # type: ignore[misc]
+                key = str(value[KEY_FIELD[topic]]).encode()
+                raw = orjson.dumps(value)
+            await producer.send(topic, raw, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_services(bootstrap: str, dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """enrolment, disbursement and the relay as tasks; yields a pool for assertions."""
+    pool = await db.create_pool(dsn, max_size=6)
+    await db.migrate(pool)
+    stop = asyncio.Event()
+    catalogue = load_catalogue()
+    tasks = []
+    for spec in (enrolment.SPEC, disbursement.SPEC):
+        consumer = LedgerConsumer(spec, Recorder(pool, catalogue, spec.name),
+                                  ServiceMetrics.create(spec.name))
+        settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics)
+        tasks.append(asyncio.create_task(run_consumer(settings, consumer.handle, stop)))
+    tasks.append(asyncio.create_task(run_relay(pool, bootstrap, stop)))
+    try:
+        yield pool
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await pool.close()
+
+
+async def wait_for(pool: asyncpg.Pool, query: str, args: Sequence[object], want: int,
+                   seconds: float = 90.0) -> int:
+    """Poll `query` (a count) until it reaches `want` or time runs out; returns the last."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        got = int(await pool.fetchval(query, *args))
+        if got >= want or asyncio.get_running_loop().time() > deadline:
+            return got
+        await asyncio.sleep(0.3)
