@@ -22,9 +22,10 @@ def _register() -> None:
     main.add_command(stack)
     main.add_command(simulate)
     main.add_command(generate)
-    from services.cli import db_group, service
+    from services.cli import db_group, run, service
 
     main.add_command(service)
+    main.add_command(run)
     main.add_command(db_group)
 
 

@@ -64,3 +64,23 @@ def migrate() -> None:
     for migration in applied:
         click.echo(f"applied {migration.version:04d} {migration.name}")
     click.echo("schema up to date" if not applied else f"{len(applied)} migration(s) applied")
+
+
+@click.command("run")
+@click.option("--demo", is_flag=True, help="Also feed a short synthetic stream.")
+@click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Disbursement instances (they share the card partitions).")
+@click.option("--demo-members", type=click.IntRange(10, 1_000_000), default=2_000,
+              show_default=True, help="Members in the demo population.")
+def run(demo: bool, instances: int, demo_members: int) -> None:
+    """Start the stack if needed, then every service, until Ctrl-C."""
+    from puhui.stack import lifecycle
+    from puhui.stack.config import StackConfig
+    from puhui.stack.errors import StackError
+    from services.supervisor import supervise
+
+    try:
+        lifecycle.up(StackConfig.from_env(), click.echo)
+    except StackError as error:
+        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
+    supervise(instances, demo, demo_members)
