@@ -1,0 +1,141 @@
+"""The hash chain: canonical bytes, linking, and finding exactly the link that does not fit."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas.audit import AuditRecord
+from services.audit.domain.chain import (
+    EMPTY,
+    GENESIS,
+    ChainHead,
+    ChainLink,
+    appendable,
+    chain_hash,
+    extend,
+    first_break,
+    verify,
+)
+from services.audit.domain.record import TrailRecord
+from tests.unit.audit.builders import entry
+
+EXAMPLES = Path(__file__).parents[3] / "schemas" / "examples" / "audit"
+
+
+def _chain(n: int) -> list[ChainLink]:
+    return extend(EMPTY, [entry(i) for i in range(1, n + 1)])
+
+
+def _with_amount(link: ChainLink, amount_fen: int) -> ChainLink:
+    return dataclasses.replace(link, record=dataclasses.replace(link.record, amount_fen=amount_fen))
+
+
+def test_canonical_bytes_are_sorted_compact_json_with_occurred_at_in_utc() -> None:
+    raw = (EXAMPLES / "denied.json").read_bytes()
+    record = TrailRecord.of(AuditRecord.model_validate_json(raw))
+    assert record.canonical_bytes() == (
+        b'{"amount_fen":0,"audit_id":"aud_6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e09",'
+        b'"card_id":"card_tok_4f9a1c","decision":"denied","member_id":"mem_000123",'
+        b'"occurred_at":"2027-03-10T01:00:00.000000Z","programme":null,"reason":"card_blocked",'
+        b'"source_event_id":"6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e09",'
+        b'"source_topic":"card.transactions",'
+        b'"trace":[{"amount_fen":null,"outcome":"card blocked since 2027-03-08T10:00:00+08:00",'
+        b'"rule":"card_status"}],"transaction_id":"TX20270310090000003"}'
+    )
+
+
+def test_the_same_instant_written_with_another_offset_has_the_same_canonical_bytes() -> None:
+    record = entry(1).record
+    in_utc = dataclasses.replace(record, occurred_at=record.occurred_at.astimezone(UTC))
+    later = dataclasses.replace(record, occurred_at=datetime(2027, 3, 2, 0, 16, 31, tzinfo=UTC))
+    assert in_utc.canonical_bytes() == record.canonical_bytes()
+    assert later.canonical_bytes() != record.canonical_bytes()
+
+
+def test_non_ascii_text_is_written_as_utf8() -> None:
+    record = dataclasses.replace(entry(1).record, reason="普惠")
+    assert '"reason":"普惠"'.encode() in record.canonical_bytes()
+
+
+def test_a_link_hashes_the_previous_hash_then_the_canonical_bytes() -> None:
+    record = entry(1).record
+    assert chain_hash(GENESIS, record) == hashlib.sha256(
+        bytes(32) + record.canonical_bytes()).digest()
+
+
+def test_extend_numbers_links_from_the_head_and_links_each_to_the_last() -> None:
+    links = _chain(3)
+    assert [link.seq for link in links] == [1, 2, 3]
+    assert links[0].prev_hash == GENESIS
+    assert [link.prev_hash for link in links[1:]] == [link.hash for link in links[:-1]]
+    more = extend(ChainHead(3, links[-1].hash), [entry(4)])
+    assert (more[0].seq, more[0].prev_hash) == (4, links[-1].hash)
+    assert _chain(4)[-1] == more[0]
+
+
+def test_an_intact_chain_verifies() -> None:
+    assert verify(_chain(5)) is None
+    assert verify([]) is None
+
+
+def test_a_changed_amount_is_found_at_its_seq() -> None:
+    links = _chain(5)
+    links[2] = _with_amount(links[2], 101)
+    broken = first_break(links)
+    assert broken is not None
+    assert (broken.seq, broken.audit_id, broken.problem) == (3, "aud-3", "hash differs")
+
+
+def test_a_rehashed_change_is_found_where_the_next_link_no_longer_follows() -> None:
+    links = _chain(5)
+    changed = _with_amount(links[2], 101)
+    links[2] = dataclasses.replace(changed, hash=chain_hash(changed.prev_hash, changed.record))
+    broken = first_break(links)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (4, "prev_hash differs")
+
+
+def test_a_removed_link_is_named_by_the_gap() -> None:
+    links = _chain(5)
+    del links[1]
+    broken = first_break(links)
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (3, "seq 2 is missing")
+
+
+def test_a_chain_that_does_not_start_at_seq_1_is_broken() -> None:
+    assert verify(_chain(3)[1:]) == 2
+
+
+def test_a_repeated_seq_is_broken() -> None:
+    links = _chain(3)
+    broken = first_break([*links, links[-1]])
+    assert broken is not None
+    assert (broken.seq, broken.problem) == (3, "seq 3 comes after seq 3")
+
+
+@given(size=st.integers(1, 30), data=st.data())
+def test_any_changed_field_is_found_at_exactly_its_seq(size: int, data: st.DataObject) -> None:
+    links = _chain(size)
+    index = data.draw(st.integers(0, size - 1))
+    field, value = data.draw(st.sampled_from([
+        ("amount_fen", -1), ("member_id", "mem_other"), ("reason", "limit_reached"),
+        ("decision", "denied"), ("trace", []), ("programme", None),
+        ("occurred_at", datetime(2030, 1, 1, tzinfo=UTC)),
+    ]))
+    record = links[index].record
+    links[index] = dataclasses.replace(links[index], record=dataclasses.replace(
+        record, **{field: value}))
+    assert verify(links) == index + 1
+
+
+def test_appendable_drops_recorded_and_repeated_records_keeping_order() -> None:
+    entries = [entry(1), entry(2), entry(3), entry(2), entry(4)]
+    kept = appendable(entries, {"aud-3"})
+    assert [e.record.audit_id for e in kept] == ["aud-1", "aud-2", "aud-4"]
