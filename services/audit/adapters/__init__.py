@@ -1,0 +1,1 @@
+"""PostgreSQL and Prometheus for the audit service; asyncpg errors never leave this package."""

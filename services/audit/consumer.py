@@ -1,0 +1,37 @@
+"""The thin consumer of topic `audit`: admit, guard, record the batch, count."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from services.audit.service_layer.append import BatchOutcome, OpenTrail, record_batch
+from services.audit.service_layer.intake import admit
+from services.runtime.dlq_guard import DeadLetterGuard
+from services.runtime.metrics import ServiceMetrics
+from services.runtime.records import InboundRecord
+
+
+class AuditConsumer:
+    def __init__(self, open_trail: OpenTrail, metrics: ServiceMetrics,
+                 now: Callable[[], datetime], guard: DeadLetterGuard | None = None) -> None:
+        self.open_trail = open_trail
+        self.metrics = metrics
+        self.now = now
+        self.guard = guard or DeadLetterGuard()
+
+    async def handle(self, records: Sequence[InboundRecord]) -> None:
+        entries, rejected = admit(records)
+        self.guard.observe(len(entries), len(rejected))
+        started = time.perf_counter()
+        outcome = await record_batch(self.open_trail, entries, rejected, self.now())
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        self._count(records, outcome)
+
+    def _count(self, records: Sequence[InboundRecord], outcome: BatchOutcome) -> None:
+        for record in records:
+            self.metrics.events_consumed.labels(record.topic).inc()
+        self.metrics.duplicates.inc(outcome.repeated)
+        for rejected in outcome.dead_letters:
+            self.metrics.dead_letters.labels(rejected.record.topic).inc()

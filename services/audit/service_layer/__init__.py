@@ -1,0 +1,1 @@
+"""Load, decide, record: append a consumed batch to the chain; verify the whole chain."""
