@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,7 @@ def window_key(window_year: int) -> str:
     return f"window:{window_year:04d}"
 
 
+@lru_cache(maxsize=16_384)
 def period_key(period: Period, day: date, window_year: int | None = None) -> str:
     """The key of the `period` that the Shanghai date `day` falls in."""
     if period == "day":

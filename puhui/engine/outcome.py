@@ -1,0 +1,42 @@
+"""An `Outcome`: what deciding one event produced, as data a service can persist as is.
+
+- `decisions`: the decisions, in order (the event's own, then those of events it released).
+- `processed`: event ids now taken (the event itself; released events were taken when held).
+- `usage`: `UsageKey` -> `Usage` *delta* (count, fen) to add; negative for a clawback.
+- `budget`: (programme, year) -> fen *delta* to add to what was spent.
+- `members`, `cards`, `purchases`: the new value of each changed row (upsert).
+- `holds_added` / `holds_released`: held items to insert / delete.
+
+The mappings are fresh per outcome; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from puhui.engine.decisions import Decision
+from puhui.engine.state import BudgetKey, CardHolding, HeldItem, Member, Purchase, Usage, UsageKey
+
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
+
+class Outcome(NamedTuple):
+    decisions: tuple[Decision, ...] = ()
+    processed: tuple[str, ...] = ()
+    usage: Mapping[UsageKey, Usage] = _NONE
+    budget: Mapping[BudgetKey, int] = _NONE
+    members: Mapping[str, Member] = _NONE
+    cards: Mapping[str, tuple[CardHolding, ...]] = _NONE
+    purchases: Mapping[str, Purchase] = _NONE
+    holds_added: tuple[HeldItem, ...] = ()
+    holds_released: tuple[HeldItem, ...] = ()
+
+    @property
+    def changes_nothing(self) -> bool:
+        """True for a resent event: nothing to record."""
+        return not (self.decisions or self.processed)
+
+
+NOTHING = Outcome()

@@ -1,0 +1,35 @@
+"""`Simulator`: the engine over an in-memory `Ledger`, one event at a time.
+
+This is what `puhui simulate` runs; the services do the same with a ledger loaded from
+PostgreSQL and each `Outcome` persisted before it is applied.
+"""
+
+from __future__ import annotations
+
+from puhui.engine.apply import apply
+from puhui.engine.catalogue import Catalogue, load_catalogue
+from puhui.engine.decide import decide
+from puhui.engine.decisions import Decision
+from puhui.engine.state import HeldItem, Ledger
+from schemas.decode import InboundEvent
+
+
+class Simulator:
+    def __init__(self, catalogue: Catalogue | None = None, ledger: Ledger | None = None) -> None:
+        self.catalogue = catalogue if catalogue is not None else load_catalogue()
+        self.ledger = ledger if ledger is not None else Ledger()
+
+    def feed(self, event: InboundEvent) -> list[Decision]:
+        """Decide `event` and remember its effects: its decisions, then those it released."""
+        outcome = decide(event, self.ledger, self.catalogue)
+        apply(self.ledger, outcome)
+        return list(outcome.decisions)
+
+    def held(self) -> list[HeldItem]:
+        """Every event still held, grouped by what it waits for, in the order held."""
+        return [item for items in self.ledger.held.values() for item in items]
+
+    def budget_left(self, programme: str, year: int) -> int:
+        """Fen left of `programme`'s budget for calendar `year`."""
+        budget = self.catalogue.programme(programme).yearly_budget_fen
+        return budget - self.ledger.budget_spent.get((programme, year), 0)

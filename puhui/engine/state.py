@@ -1,0 +1,153 @@
+"""The engine's state: a `Ledger` of plain dicts that a service can load partially.
+
+`decide(event, ledger, catalogue)` only reads the ledger; `apply(ledger, outcome)` writes the
+outcome's effects into it. A PostgreSQL-backed service loads, for a batch of events, just the
+rows those events touch into a fresh `Ledger`, decides, persists each `Outcome`, and applies
+it so the next event of the batch sees it. Every field below maps to one table:
+
+- `members`: member_id -> `Member` (birth date, union branch, `memberships`: the spans
+  [registered_at, left_at) in which they were a member; `left_at` None while still one).
+- `birthdays`: (month, day) -> member ids born that day: read by `day_started`. A service
+  loads the members born on the day's (month, day) (and on 29 February when the day is
+  28 February of a common year: see `periods.birthdays_on`).
+- `cards`: card_id -> the `CardHolding`s of that card, oldest first: (member_id, issued_at,
+  ended_at, end_reason = card_blocked | card_cancelled | reissued).
+- `usage`: `UsageKey`(member_id, programme, limit, period key, scope) -> `Usage`(count, fen).
+  `scope` is "" for per-member limits and the level or title for per-level/per-title ones.
+  A purchase's payout adds (1, paid) to the key of every limit of its programme.
+- `budget_spent`: (programme, calendar year) -> fen spent.
+- `purchases`: transaction_id -> `Purchase`: every purchase decided (even one that earned
+  nothing), what it earned, what was refunded and clawed back, and which usage keys and
+  budget year it counted in.
+- `processed`: event ids already taken (a resend of one changes nothing).
+- `held`: (waiting_for, key) -> the `HeldItem`s waiting for that card, member or purchase, in
+  the order they were held.
+
+What `decide` reads, per event: a purchase reads `purchases[transaction_id]`, `cards[card_id]`,
+the holder's `members` row, `usage` for its programme's limit keys and `budget_spent`; a refund
+reads `purchases[original_transaction_id]`; a registry event reads its member or card and the
+`held` items it may release (and, transitively, what those need); `day_started` reads
+`birthdays`, those members, their `usage` and the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple, TypeAlias
+
+from puhui.engine.decisions import WaitingFor
+from puhui.engine.money import Fen
+from puhui.engine.periods import MonthDay
+from schemas.card_transactions import CardTransaction
+from schemas.member_enrolment import MemberCertified, MemberHonoured
+
+
+class UsageKey(NamedTuple):
+    """One member's bucket of one limit in one period (and level or title, for those)."""
+
+    member_id: str
+    programme: str
+    limit: str
+    period: str
+    scope: str = ""
+
+
+class Usage(NamedTuple):
+    """Paid events and fen counted in a bucket."""
+
+    count: int = 0  # type: ignore[assignment]  # shadows tuple.count: a usage's count reads best
+    fen: Fen = 0
+
+
+NO_USAGE = Usage()
+
+BudgetKey: TypeAlias = tuple[str, int]
+"""(programme, calendar year)."""
+
+
+class Membership(NamedTuple):
+    """One span of membership: from `registered_at` until `left_at` (exclusive)."""
+
+    registered_at: datetime
+    left_at: datetime | None = None
+
+    def covers(self, at: datetime) -> bool:
+        return self.registered_at <= at and (self.left_at is None or at < self.left_at)
+
+
+class Member(NamedTuple):
+    """A member as the registry knows them. The name is personal data: not kept here."""
+
+    member_id: str
+    birth_date: date | None
+    union_branch: str | None
+    memberships: tuple[Membership, ...] = ()
+
+
+class CardHolding(NamedTuple):
+    """A card in one member's hands: from `issued_at` until `ended_at` (exclusive)."""
+
+    member_id: str
+    issued_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+    def covers(self, at: datetime) -> bool:
+        return self.issued_at <= at and (self.ended_at is None or at < self.ended_at)
+
+
+class Purchase(NamedTuple):
+    """A decided purchase: amount A, earned P, refunded R (at most A), clawed back so far.
+
+    `usage_keys` and `budget_year` say where its payout counted; `counted` whether it took a
+    count (a ride, a ticket); `count_returned` whether a reversal gave that count back.
+    """
+
+    transaction_id: str
+    event_id: str
+    member_id: str | None
+    programme: str | None
+    period: str | None
+    amount_fen: Fen
+    earned_fen: Fen = 0
+    refunded_fen: Fen = 0
+    clawed_back_fen: Fen = 0
+    usage_keys: tuple[UsageKey, ...] = ()
+    budget_year: int | None = None
+    counted: bool = False
+    count_returned: bool = False
+    refund_ids: tuple[str, ...] = ()
+
+
+HeldEvent: TypeAlias = CardTransaction | MemberCertified | MemberHonoured
+
+
+@dataclass(frozen=True, slots=True)
+class HeldItem:
+    """An event put aside until what it waits for (`waiting_for`, `key`) is known."""
+
+    event: HeldEvent
+    waiting_for: WaitingFor
+    key: str
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id
+
+
+HeldKey: TypeAlias = tuple[WaitingFor, str]
+
+
+@dataclass
+class Ledger:
+    """Everything the rules read, as plain dicts (see the module docstring for each)."""
+
+    members: dict[str, Member] = field(default_factory=dict)
+    birthdays: dict[MonthDay, set[str]] = field(default_factory=dict)
+    cards: dict[str, tuple[CardHolding, ...]] = field(default_factory=dict)
+    usage: dict[UsageKey, Usage] = field(default_factory=dict)
+    budget_spent: dict[BudgetKey, Fen] = field(default_factory=dict)
+    purchases: dict[str, Purchase] = field(default_factory=dict)
+    processed: set[str] = field(default_factory=set)
+    held: dict[HeldKey, tuple[HeldItem, ...]] = field(default_factory=dict)
