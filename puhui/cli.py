@@ -27,6 +27,9 @@ def _register() -> None:
     main.add_command(service)
     main.add_command(run)
     main.add_command(db_group)
+    from services.audit.cli import audit
+
+    main.add_command(audit)
 
 
 _register()

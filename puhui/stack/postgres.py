@@ -65,10 +65,11 @@ class PostgresNode:
                 f"read {self.log}; `puhui stack down --purge` removes a damaged cluster",
             )
 
-    def stop(self) -> bool:
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server; mode `immediate` is a crash as far as PostgreSQL can tell."""
         if self.pid() is None:
             return False
-        self._run([str(self._bin("pg_ctl")), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+        self._run([str(self._bin("pg_ctl")), "-D", str(self.data), "-m", mode, "-w", "stop"])
         pid = self.pid()
         if pid is not None:
             process.terminate(pid)

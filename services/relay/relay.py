@@ -13,9 +13,11 @@ from collections.abc import Callable
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from services.ledger.adapters.repository import translate_errors
 from services.runtime import outbox
+from services.runtime.errors import TransientFailure
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 7_102_002
@@ -27,7 +29,10 @@ async def run_relay(pool: asyncpg.Pool, bootstrap: str, stop: asyncio.Event,
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
                                 acks="all", linger_ms=5, max_batch_size=256 * 1024,
                                 compression_type=None)
-    await producer.start()
+    try:
+        await producer.start()
+    except KafkaError as exc:
+        raise TransientFailure(f"relay: Kafka producer could not start: {exc!r}") from exc
     try:
         async with translate_errors("relay the outbox"), pool.acquire() as conn:
             await _lead(conn, stop)
@@ -37,6 +42,8 @@ async def run_relay(pool: asyncpg.Pool, bootstrap: str, stop: asyncio.Event,
                     on_sent(sent)
                 if sent == 0:
                     await _sleep(stop, 0.05)
+    except KafkaError as exc:
+        raise TransientFailure(f"relay: publishing failed: {exc!r}") from exc
     finally:
         await producer.stop()
 

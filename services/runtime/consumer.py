@@ -42,18 +42,26 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
         max_partition_fetch_bytes=4 * 1024 * 1024)
     await _with_retries(consumer.start, "start the Kafka consumer", settings.retries)
     try:
-        while not stop.is_set():
-            fetched = await consumer.getmany(timeout_ms=settings.poll_ms,
-                                             max_records=settings.max_batch)
-            records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
-                       for tp, messages in fetched.items() for m in messages]
-            if not records:
-                continue
-            await _with_retries(partial(handle, records), "record a batch", settings.retries)
-            await _commit(consumer, fetched)
-            on_batch(len(records))
+        await _consume(consumer, settings, handle, stop, on_batch)
+    except KafkaError as exc:
+        # The broker went away under us: restart the loop from the last committed offset.
+        raise TransientFailure(f"Kafka consumer failed: {exc!r}") from exc
     finally:
         await consumer.stop()
+
+
+async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handle: Handler,
+                   stop: asyncio.Event, on_batch: Callable[[int], None]) -> None:
+    while not stop.is_set():
+        fetched = await consumer.getmany(timeout_ms=settings.poll_ms,
+                                         max_records=settings.max_batch)
+        records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
+                   for tp, messages in fetched.items() for m in messages]
+        if not records:
+            continue
+        await _with_retries(partial(handle, records), "record a batch", settings.retries)
+        await _commit(consumer, fetched)
+        on_batch(len(records))
 
 
 async def _commit(consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list[object]]) -> None:

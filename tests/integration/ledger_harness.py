@@ -25,15 +25,18 @@ KEY_FIELD = {"card.transactions": "card_id", "member.enrolment": "member_id",
 """The message key of each inbound topic, as PRODUCT.md's contract sets it."""
 
 
-async def produce(bootstrap: str, lines: Sequence[Line | tuple[str, bytes, bytes]]) -> None:
+RawLine = tuple[str, bytes, bytes]  # (topic, key, raw value): for messages that are not JSON
+
+
+async def produce(bootstrap: str, lines: Sequence[Line | RawLine]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
     try:
         for line in lines:
             if len(line) == 3:
-                topic, key, raw = line  # type: ignore[misc]
+                topic, key, raw = line
             else:
-                topic, value = line  # type: ignore[misc]
+                topic, value = line
                 key = str(value[KEY_FIELD[topic]]).encode()
                 raw = orjson.dumps(value)
             await producer.send(topic, raw, key=key)

@@ -1,0 +1,85 @@
+"""The services as real processes (`python -m puhui service NAME`) for e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from puhui.stack.config import StackConfig
+
+Payouts = set[tuple[str, str, str, int]]
+MINE = "select payout_id, member_id, programme, amount_fen from payouts where member_id like $1"
+_next_port = iter(range(19300, 19999))
+
+
+@dataclass
+class Services:
+    stack: StackConfig
+    catalogue: Path | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, service: str | None = None) -> None:
+        env = {**os.environ, "PUHUI_KAFKA_BOOTSTRAP": self.stack.bootstrap_servers,
+               "PUHUI_DATABASE_URL": self.stack.database_url}
+        argv = [sys.executable, "-m", "puhui", "service", service or name,
+                "--metrics-port", str(next(_next_port))]
+        if self.catalogue is not None:
+            argv += ["--catalogue", str(self.catalogue)]
+        self.procs[name] = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+
+    def kill(self, name: str) -> None:
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait(timeout=10)
+
+    def all_alive(self) -> bool:
+        return all(p.poll() is None for p in self.procs.values())
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def payouts(dsn: str, prefix: str) -> Payouts:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(MINE, f"{prefix}-%")
+    finally:
+        await conn.close()
+    return {(r["payout_id"], r["member_id"], r["programme"], r["amount_fen"]) for r in rows}
+
+
+async def payouts_when(dsn: str, prefix: str, want: int, seconds: float) -> Payouts:
+    """The run's payouts once there are `want` of them (or time is up), then a little
+    longer, so that a double payment would have landed too."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    got: Payouts = set()
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            got = await payouts(dsn, prefix)
+        except (OSError, asyncpg.PostgresError):
+            got = set()  # the database is restarting in some tests
+        if len(got) >= want:
+            break
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(2.0)
+    return await payouts(dsn, prefix)
+
+
+def audit_chain_verifies(stack: StackConfig) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PUHUI_DATABASE_URL": stack.database_url}
+    return subprocess.run([sys.executable, "-m", "puhui", "audit", "verify"], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
