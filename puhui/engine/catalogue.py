@@ -117,14 +117,42 @@ def catalogue_from_dict(data: Mapping[str, Any]) -> Catalogue:
     try:
         spec = _CatalogueFile.model_validate(data)
     except ValidationError as error:
-        raise CatalogueError("; ".join(_problem(e) for e in error.errors())) from None
+        raise CatalogueError(_problems(error.errors())) from None
     return Catalogue(spec.programme)
 
 
+_RULES = {
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "string_type": "must be a string",
+    "too_short": "must not be empty",
+    "date_type": "must be a date (YYYY-MM-DD, unquoted)",
+    "date_parsing": "must be a date (YYYY-MM-DD, unquoted)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD, unquoted)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD, unquoted)",
+    "model_type": "must be a table",
+    "tuple_type": "must be an array",
+    "dict_type": "must be a table",
+}
+_PATTERNS = {
+    r"^[0-9]{4}$": "must be a merchant category code of 4 digits",
+    r"^[a-z][a-z0-9_]*$": "must be a name in lower_case (letters, digits, _)",
+}
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<"}
 _BOUNDS["less_than_equal"] = "<="
 _QUOTED = re.compile(r"'([^']*)'")
 _FIELD_IN_MESSAGE = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*): (.*)$")
+
+
+def _problems(errors: list[ErrorDetails]) -> str:
+    paths = [_path(error["loc"]) for error in errors]
+    return "; ".join(
+        _problem(error)
+        for error, path in zip(errors, paths, strict=True)
+        # an empty-after-validation complaint only echoes the error of one of its items
+        if error["type"] != "too_short" or not any(p.startswith(path + "[") for p in paths)
+    )
 
 
 def _problem(error: ErrorDetails) -> str:
@@ -138,6 +166,10 @@ def _problem(error: ErrorDetails) -> str:
         return f"{path}: must be one of {', '.join(_QUOTED.findall(ctx['expected']))}"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return f"{path}.rule: must be one of {', '.join(sorted(AMOUNT_RULES))}"
+    if kind in _RULES:
+        return f"{path}: {_RULES[kind]}"
+    if kind == "string_pattern_mismatch":
+        return f"{path}: {_PATTERNS.get(ctx['pattern'], 'must match ' + ctx['pattern'])}"
     if kind in _BOUNDS:
         return f"{path}: must be {_BOUNDS[kind]} {next(iter(ctx.values()))}"
     message = error["msg"]
