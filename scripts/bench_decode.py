@@ -41,7 +41,8 @@ def main() -> None:
     started = time.perf_counter()
     invalid = sum(isinstance(decode(TOPIC, raw), Invalid) for raw in messages)
     elapsed = time.perf_counter() - started
-    print(f"{count:,} messages in {elapsed:.2f} s: {count / elapsed:,.0f} decodes/s ({invalid} invalid)")
+    rate = count / elapsed
+    print(f"{count:,} messages in {elapsed:.2f} s: {rate:,.0f} decodes/s ({invalid} invalid)")
 
 
 if __name__ == "__main__":
