@@ -8,6 +8,7 @@ import pytest
 
 from puhui.engine.money import percent_of, share_of, yuan
 from puhui.engine.periods import (
+    Period,
     birthday_in,
     birthdays_on,
     local_date,
@@ -60,8 +61,8 @@ def test_the_day_is_the_shanghai_day(instant: str, day: date) -> None:
         ("ever", None, "ever"),
     ],
 )
-def test_period_keys(period: str, window_year: int | None, key: str) -> None:
-    assert period_key(period, date(2027, 4, 1), window_year) == key  # type: ignore[arg-type]
+def test_period_keys(period: Period, window_year: int | None, key: str) -> None:
+    assert period_key(period, date(2027, 4, 1), window_year) == key
 
 
 def test_a_window_key_needs_the_window() -> None:
