@@ -7,8 +7,10 @@ Everything for a person (bad lines, what is still held, the summary) goes to std
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,9 +23,19 @@ from puhui.engine.simulator import Simulator
 from puhui.progress import progress
 from puhui.simulate_report import BadLines, Tally, show_held, show_summary
 from schemas.decode import InboundEvent, Invalid, decode_value
+from schemas.payouts import Payout
+
+_PAYOUT_JSON = Payout.__pydantic_serializer__
+_MONEY = (Paid, ClawedBack)
 
 CHUNK = 4_096
 """Input lines between two writes of payouts (and two progress updates)."""
+
+LONG_INPUT_BYTES = 50_000_000
+"""Inputs at least this long get a progress bar (when stderr is a terminal)."""
+
+RUN_GC_THRESHOLD = (100_000, 50, 100)
+"""Garbage-collector thresholds while simulating (see `_rarer_collections`)."""
 
 
 @click.command("simulate")
@@ -53,7 +65,8 @@ def simulate(
     simulator = Simulator(catalogue)
     tally, bad = Tally(), BadLines()
     out = click.get_binary_stream("stdout")
-    with progress("simulating", _size(events), minimum=50_000_000) as advance:
+    bar = progress("simulating", _size(events), minimum=LONG_INPUT_BYTES)
+    with _rarer_collections(), bar as advance:
         for done in run(_numbered(events), simulator, out, tally, bad):
             advance(done)
     out.flush()
@@ -84,7 +97,7 @@ def run(
             bad.report(number, event.reason)
             continue
         for decision in simulator.feed(event):
-            if isinstance(decision, Paid | ClawedBack):
+            if isinstance(decision, _MONEY):
                 written.append(payout_line(decision))
                 tally.count(decision)
         if number % CHUNK == 0:
@@ -111,8 +124,23 @@ def parse_line(line: bytes) -> InboundEvent | Invalid:
 
 def payout_line(decision: Paid | ClawedBack) -> bytes:
     """One payout or clawback as a JSON line in the `payouts` format."""
-    payout = decision.to_payout()
-    return orjson.dumps(payout.model_dump(), option=orjson.OPT_APPEND_NEWLINE)
+    # pydantic-core writes the validated model straight to JSON: faster than dict + orjson
+    return _PAYOUT_JSON.to_json(decision.to_payout()) + b"\n"
+
+
+@contextmanager
+def _rarer_collections() -> Iterator[None]:
+    """Collect cyclic garbage less often while the in-memory ledger grows.
+
+    The ledger holds millions of long-lived objects; with the default thresholds the collector
+    scans them again and again (about a fifth of the run time on a million events).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _numbered(events: BinaryIO) -> Iterator[tuple[int, bytes]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,9 @@ def _summary_rows(stderr: str) -> dict[str, list[str]]:
         if len(cells) == 7 and cells[1].isdigit():
             rows[cells[0]] = cells[1:]
     return rows
+
+
+def test_collector_settings_are_restored_after_a_run() -> None:
+    before = gc.get_threshold()
+    _payouts(_invoke(FEED))
+    assert gc.get_threshold() == before
