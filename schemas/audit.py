@@ -11,7 +11,15 @@ from schemas.payouts import TraceStep
 
 TOPIC = "audit"
 
-AuditDecision = Literal["paid", "cut", "denied", "clawed_back", "held", "released", "no_change"]
+AuditDecision = Literal[
+    "paid", "cut", "denied", "clawed_back", "held", "released", "no_change",
+    # what finance staff did (source_topic `finance`), each with its `actor`
+    "batch_prepared", "batch_approved", "payout_approved", "payout_requeued",
+    "settlement_exported", "confirmation_imported", "view_exported",
+]
+
+FINANCE_TOPIC = "finance"
+"""The `source_topic` of what finance staff did (services/finance), rather than a Kafka topic."""
 
 
 class AuditRecord(OutboundModel):
@@ -19,6 +27,8 @@ class AuditRecord(OutboundModel):
 
     `reason` is a reason code (`not_registered`, `card_blocked`, `limit_reached`,
     `budget_exhausted`, `no_programme_matched`, ...) for anything but a plain payout.
+    A finance action (approval, export, import) has `source_topic` `finance`, its own id as
+    `source_event_id`, `occurred_at` when it was done and `actor` who did it.
     """
 
     audit_id: Identifier
@@ -33,3 +43,5 @@ class AuditRecord(OutboundModel):
     amount_fen: Fen
     occurred_at: AwareDatetime
     trace: list[TraceStep]
+    actor: str | None = None
+    """Who took a finance action: `user name (role)`; null for the services' decisions."""
