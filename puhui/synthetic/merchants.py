@@ -43,7 +43,9 @@ class Spend:
 
 
 def _steps(low: int, high: int, step: int) -> Callable[[random.Random], int]:
-    return lambda rng: rng.randrange(low, high + 1, step)
+    """An amount from `low` to `high` in steps of `step`, all equally likely."""
+    choices = (high - low) // step + 1
+    return lambda rng: low + step * int(rng.random() * choices)  # faster than randrange
 
 
 SPENDS: tuple[Spend, ...] = (

@@ -89,7 +89,7 @@ class Swipes:
 
     def _purchase(self, spend: Spend, occurred_at: str) -> dict[str, Any]:
         rng = self._rng
-        merchant = spend.merchants[rng.randrange(len(spend.merchants))]
+        merchant = spend.merchants[int(rng.random() * len(spend.merchants))]
         u = rng.random()
         card = card_id(int(self._cards * (u**HEAVY_USE if spend.skewed else u)))
         bought = (self._next_id(), card, merchant.merchant_id, merchant.merchant_name,
@@ -115,7 +115,7 @@ class Swipes:
         if len(self._refundable) < REFUND_POOL:
             self._refundable.append(bought)
         else:
-            self._refundable[self._rng.randrange(REFUND_POOL)] = bought
+            self._refundable[int(self._rng.random() * REFUND_POOL)] = bought
 
     def _next_id(self) -> str:
         self._count += 1
