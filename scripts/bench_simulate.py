@@ -1,7 +1,7 @@
 """Time `puhui simulate` on a generated feed, and how much of it is reading the lines.
 
-Run: .venv/bin/python scripts/bench_simulate.py [FEED]   (default /tmp/feed-1m.jsonl; make it
-with `puhui generate --members 100000 --cards 80000 --events 820000 --out /tmp/feed-1m.jsonl`)
+Run: .venv/bin/python scripts/bench_simulate.py FEED   (make a 1M-line FEED with
+`puhui generate --members 100000 --cards 80000 --events 820000 --out FEED`)
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from puhui.simulate_report import BadLines, Tally
 
 
 def main() -> None:
-    feed = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/feed-1m.jsonl")
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    feed = Path(sys.argv[1])
     lines = list(enumerate(feed.read_bytes().splitlines(), 1))
     started = time.process_time()
     for _, line in lines:
