@@ -35,7 +35,7 @@ LONG_INPUT_BYTES = 50_000_000
 """Inputs at least this long get a progress bar (when stderr is a terminal)."""
 
 RUN_GC_THRESHOLD = (100_000, 50, 100)
-"""Garbage-collector thresholds while simulating (see `_rarer_collections`)."""
+"""Garbage-collector thresholds while simulating (see `rarer_collections`)."""
 
 
 @click.command("simulate")
@@ -66,7 +66,7 @@ def simulate(
     tally, bad = Tally(), BadLines()
     out = click.get_binary_stream("stdout")
     bar = progress("simulating", _size(events), minimum=LONG_INPUT_BYTES)
-    with _rarer_collections(), bar as advance:
+    with rarer_collections(), bar as advance:
         for done in run(_numbered(events), simulator, out, tally, bad):
             advance(done)
     out.flush()
@@ -129,7 +129,7 @@ def payout_line(decision: Paid | ClawedBack) -> bytes:
 
 
 @contextmanager
-def _rarer_collections() -> Iterator[None]:
+def rarer_collections() -> Iterator[None]:
     """Collect cyclic garbage less often while the in-memory ledger grows.
 
     The ledger holds millions of long-lived objects; with the default thresholds the collector

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from puhui.engine.simulator import Simulator
-from puhui.simulate import parse_line, run
+from puhui.simulate import parse_line, rarer_collections, run
 from puhui.simulate_report import BadLines, Tally
 
 
@@ -27,8 +27,9 @@ def main() -> None:
     parsing = time.process_time() - started
     out, tally, bad = io.BytesIO(), Tally(), BadLines()
     started = time.process_time()
-    for _ in run(lines, Simulator(), out, tally, bad):
-        pass
+    with rarer_collections():
+        for _ in run(lines, Simulator(), out, tally, bad):
+            pass
     total = time.process_time() - started
     payouts = out.getvalue().count(b"\n")
     print(f"{len(lines):,} lines, {payouts:,} payout lines, {bad.count} bad")
