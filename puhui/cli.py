@@ -30,6 +30,9 @@ def _register() -> None:
     from services.audit.cli import audit
 
     main.add_command(audit)
+    from services.finance.cli import finance
+
+    main.add_command(finance)
 
 
 _register()

@@ -1,0 +1,263 @@
+"""What the API answers, as its OpenAPI schema documents it. Money is integer fen."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RoleName = Literal["viewer", "preparer", "approver", "admin"]
+Status = Literal["pending", "batched", "exported", "settled", "failed"]
+BatchStatusName = Literal["prepared", "approved", "exported", "closed"]
+
+
+class Problem(BaseModel):
+    """Why a request was refused: `detail` in words, `code` naming the rule."""
+
+    detail: str
+    code: str | None = None
+    problems: list[str] = Field(default_factory=list)
+
+
+class SignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Me(BaseModel):
+    username: str
+    role: RoleName
+    permissions: list[str]
+
+
+class TraceStep(BaseModel):
+    rule: str
+    outcome: str
+    amount_fen: int | None = None
+
+
+class PayoutRow(BaseModel):
+    payout_id: str
+    kind: Literal["payout", "clawback"]
+    member_id: str
+    member_name: str | None
+    programme: str
+    amount_fen: int
+    needs_own_approval: bool
+    source_event_id: str
+    transaction_id: str | None
+    period: str
+    occurred_at: datetime
+    recorded_at: datetime
+    merchant_id: str | None
+    merchant_name: str | None
+    status: Status
+    batch_id: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+    bank_reference: str | None
+    failure_reason: str | None
+
+
+class PayoutPage(BaseModel):
+    items: list[PayoutRow]
+    next: str | None
+    """Cursor of the next (older) page, or null at the end."""
+    newest: str | None
+    """Cursor of the newest row shown: pass it as `since` to poll for new payouts."""
+
+
+class Decision(BaseModel):
+    seq: int
+    audit_id: str
+    decision: str
+    reason: str | None
+    programme: str | None
+    member_id: str | None
+    card_id: str | None
+    source_event_id: str
+    source_topic: str
+    transaction_id: str | None
+    amount_fen: int
+    occurred_at: datetime
+    recorded_at: datetime
+    trace: list[TraceStep]
+
+
+class PayoutDetail(BaseModel):
+    payout: PayoutRow
+    trace: list[TraceStep]
+    """The rules and limits that decided this payout, as the ledger recorded it."""
+    trail: list[Decision]
+    """The audit trail of its source event and of its purchase (payouts, refunds, clawbacks)."""
+
+
+class DecisionDetail(BaseModel):
+    decision: Decision
+    member_name: str | None
+    payouts: list[str]
+    """The payouts recorded for the same source event."""
+
+
+class MemberDecisions(BaseModel):
+    member_id: str
+    member_name: str | None
+    decisions: list[Decision]
+
+
+class DayTotal(BaseModel):
+    programme: str
+    day: date
+    payouts: int
+    paid_fen: int
+    clawbacks: int
+    clawed_back_fen: int
+
+
+class MonthTotal(BaseModel):
+    programme: str
+    month: date
+    payouts: int
+    paid_fen: int
+    clawbacks: int
+    clawed_back_fen: int
+
+
+class Budget(BaseModel):
+    programme: str
+    title: str
+    budget_fen: int
+    used_fen: int
+    left_fen: int
+
+
+class Totals(BaseModel):
+    year: int
+    month: int
+    daily: list[DayTotal]
+    monthly: list[MonthTotal]
+    budgets: list[Budget]
+
+
+class Programme(BaseModel):
+    name: str
+    title: str
+    yearly_budget_fen: int
+
+
+class AgeCount(BaseModel):
+    count: int
+    oldest: datetime
+    newest: datetime
+    oldest_age_seconds: float
+
+
+class HeldCount(AgeCount):
+    waiting_for: str
+
+
+class HeldEvent(BaseModel):
+    event_id: str
+    waiting_for: str
+    waiting_key: str
+    source_topic: str
+    type: str | None
+    card_id: str | None
+    transaction_id: str | None
+    original_transaction_id: str | None
+    merchant_name: str | None
+    amount_fen: int | None
+    occurred_at: datetime
+    held_at: datetime
+    age_seconds: float
+
+
+class Held(BaseModel):
+    counts: list[HeldCount]
+    items: list[HeldEvent]
+
+
+class DeadLetterCount(AgeCount):
+    consumer: str
+    source_topic: str
+
+
+class DeadLetter(BaseModel):
+    id: int
+    consumer: str
+    source_topic: str
+    partition: int
+    offset: int
+    reason: str
+    size: int
+    received_at: datetime
+    age_seconds: float
+
+
+class DeadLetters(BaseModel):
+    counts: list[DeadLetterCount]
+    items: list[DeadLetter]
+
+
+class BatchRow(BaseModel):
+    batch_id: str
+    programme: str
+    business_day: date
+    status: BatchStatusName
+    payout_count: int
+    total_fen: int
+    prepared_by: str
+    prepared_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    exported_by: str | None
+    exported_at: datetime | None
+
+
+class BatchDetail(BaseModel):
+    batch: BatchRow
+    payouts: list[PayoutRow]
+    """The batch's payouts, largest first (at most `limit`)."""
+    awaiting_own_approval: list[str]
+    """Payouts over 1,000 CNY in the batch that still need their own approval."""
+
+
+class BatchableDay(BaseModel):
+    programme: str
+    day: date
+    recorded: int
+    batched: int
+
+
+class PrepareBatch(BaseModel):
+    programme: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    day: date
+
+
+class Imported(BaseModel):
+    settled: int
+    settled_fen: int
+    failed: int
+    failed_fen: int
+    unchanged: int
+
+
+class FinanceAction(BaseModel):
+    seq: int
+    audit_id: str
+    decision: str
+    actor: str | None
+    programme: str | None
+    amount_fen: int
+    occurred_at: datetime
+    recorded_at: datetime
+    details: list[TraceStep]
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for refusals."""
+    words = {401: "Not signed in", 403: "Not allowed for this role, or four eyes",
+             404: "Not found", 409: "Refused by a settlement rule",
+             413: "Too large", 422: "Invalid request"}
+    return {code: {"model": Problem, "description": words[code]} for code in codes}

@@ -1,0 +1,71 @@
+"""Every request is authenticated (a session cookie, or HTTP Basic) and checked for its role."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyCookie, HTTPBasic, HTTPBasicCredentials
+
+from services.finance.bootstrap import Finance
+from services.finance.domain.roles import Permission
+from services.finance.domain.staff import Staff
+
+COOKIE = "puhui_finance"
+session_cookie = APIKeyCookie(name=COOKIE, auto_error=False, scheme_name="session",
+                              description="Set by POST /api/session (sign in).")
+basic = HTTPBasic(auto_error=False, scheme_name="basic",
+                  description="A finance user's name and password, for scripts.")
+
+
+def finance(request: Request) -> Finance:
+    built: Finance = request.app.state.finance
+    return built
+
+
+class NotSignedIn(HTTPException):
+    def __init__(self, request: Request) -> None:
+        # the page asks with X-Requested-With: a Basic challenge would pop up the browser's
+        # own password dialog over it
+        scheme = "Session" if request.headers.get("x-requested-with") else "Basic"
+        super().__init__(401, "sign in first",
+                         headers={"WWW-Authenticate": f'{scheme} realm="puhui-finance"'})
+
+
+async def current_staff(
+    request: Request,
+    token: Annotated[str | None, Depends(session_cookie)],
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+) -> Staff:
+    auth = finance(request).auth
+    staff = await auth.session(token) if token else None
+    if staff is None and credentials is not None and _text(credentials.username) \
+            and _text(credentials.password):
+        staff = await auth.check_password(credentials.username, credentials.password)
+    if staff is None:
+        raise NotSignedIn(request)
+    return staff
+
+
+def requires(permission: Permission) -> Callable[..., Awaitable[Staff]]:
+    """A dependency: the signed-in staff, if their role grants `permission` (else 403)."""
+
+    async def allowed(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if not staff.may(permission):
+            raise HTTPException(403, f"a {staff.role} may not {permission.value.replace('_', ' ')}")
+        return staff
+
+    return allowed
+
+
+def _text(value: str) -> bool:
+    """PostgreSQL text cannot hold NUL; no user name or password has one."""
+    return 0 < len(value) <= 1000 and "\x00" not in value
+
+
+Reviewer = Annotated[Staff, Depends(requires(Permission.REVIEW))]
+Preparer = Annotated[Staff, Depends(requires(Permission.PREPARE))]
+Approver = Annotated[Staff, Depends(requires(Permission.APPROVE))]
+Settler = Annotated[Staff, Depends(requires(Permission.SETTLE))]
+FinanceDep = Annotated[Finance, Depends(finance)]

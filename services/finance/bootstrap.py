@@ -1,0 +1,38 @@
+"""Build finance once per process: one pool, the stores, the catalogue, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from puhui.engine.catalogue import Catalogue
+from services.finance.adapters.settlement import SettlementStore
+from services.finance.adapters.staff import StaffStore
+from services.finance.adapters.views import Views
+from services.finance.service_layer.auth import Authenticator
+from services.finance.service_layer.settlement import Settlement
+from services.runtime import db
+
+
+@dataclass(frozen=True)
+class Finance:
+    """Everything the API needs, built once."""
+
+    pool: asyncpg.Pool
+    catalogue: Catalogue
+    views: Views
+    auth: Authenticator
+    settlement: Settlement
+    now: Callable[[], datetime]
+
+
+async def build(database_url: str, catalogue: Catalogue, now: Callable[[], datetime],
+                migrate: bool = True) -> Finance:
+    pool = await db.create_pool(database_url, min_size=1, max_size=8)
+    if migrate:
+        await db.migrate(pool)
+    return Finance(pool, catalogue, Views(pool), Authenticator(StaffStore(pool), now),
+                   Settlement(SettlementStore(pool), now), now)

@@ -1,0 +1,1 @@
+"""Pure finance rules and values: roles, settlement rules, files, masking. No I/O here."""

@@ -1,0 +1,1 @@
+"""Load, decide, record: sign-in, and settlement actions each in one audited transaction."""
