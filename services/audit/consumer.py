@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -30,8 +31,8 @@ class AuditConsumer:
         self._count(records, outcome)
 
     def _count(self, records: Sequence[InboundRecord], outcome: BatchOutcome) -> None:
-        for record in records:
-            self.metrics.events_consumed.labels(record.topic).inc()
+        for topic, count in Counter(record.topic for record in records).items():
+            self.metrics.events_consumed.labels(topic).inc(count)
         self.metrics.duplicates.inc(outcome.repeated)
         for rejected in outcome.dead_letters:
-            self.metrics.dead_letters.labels(rejected.record.topic).inc()
+            self.metrics.dead_lettered(rejected.record.topic, rejected.reason)
