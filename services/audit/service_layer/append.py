@@ -1,9 +1,9 @@
 """Append one consumed batch to the chain, in one transaction, in consumption order.
 
-The chain head is locked first, so several instances of the service append to one chain one
-batch at a time; a record already in the trail (a redelivery or a resend: same `audit_id`) is
-skipped under that lock, so it adds nothing and leaves no gap. The batch's dead letters commit
-in the same transaction.
+The chain head is locked before anything else: several instances of the service then append
+to one chain one batch at a time, and none holds a lock another is waiting for. A record
+already in the trail (a redelivery or a resend: same `audit_id`) is skipped under that lock,
+so it adds nothing and leaves no gap. The batch's dead letters commit in the same transaction.
 """
 
 from __future__ import annotations
@@ -40,22 +40,19 @@ class BatchOutcome:
     appended: int
     repeated: int
     dead_letters: Sequence[Rejected]
-    head: ChainHead | None
-    """The chain head after the batch, if the batch had records to append."""
+    head: ChainHead
+    """The chain head after the batch."""
 
 
 async def record_batch(open_trail: OpenTrail, entries: Sequence[Entry],
                        rejected: Sequence[Rejected], now: datetime) -> BatchOutcome:
     """Record one consumed batch (see `intake.admit`): all of it commits, or none."""
-    head = None
-    links: list[ChainLink] = []
     async with open_trail() as trail:
+        head = await trail.lock_head()
         if rejected:
             await trail.dead_letter(rejected, now)
-        if entries:
-            head = await trail.lock_head()
-            recorded = await trail.recorded([entry.record.audit_id for entry in entries])
-            links = extend(head, appendable(entries, recorded))
+        recorded = await trail.recorded([e.record.audit_id for e in entries]) if entries else set()
+        links = extend(head, appendable(entries, recorded))
         if links:
             await trail.append(links)
             head = ChainHead(links[-1].seq, links[-1].hash)
