@@ -19,7 +19,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from services.finance.api import models, review, settle
-from services.finance.api.security import COOKIE, FinanceDep, current_staff, session_cookie
+from services.finance.api.security import (
+    COOKIE,
+    FinanceDep,
+    NotSignedIn,
+    authenticate,
+    current_staff,
+    is_public,
+    session_cookie,
+)
 from services.finance.bootstrap import Finance
 from services.finance.domain.roles import GRANTS
 from services.finance.domain.settlement import NotFound, Refused, SamePerson
@@ -49,6 +57,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
     app.include_router(review.router)
     app.include_router(settle.router)
     _handle_errors(app)
+    _authenticate_first(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -91,6 +100,27 @@ def _session_router(secure_cookie: bool) -> APIRouter:
         return response
 
     return router
+
+
+def _authenticate_first(app: FastAPI) -> None:
+    """Every /api request but signing in is authenticated before anything else is read, so
+    an anonymous request gets 401 whatever else is wrong with it."""
+
+    @app.middleware("http")
+    async def authenticated(request: Request,
+                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if is_public(request.method, request.url.path):
+            return await call_next(request)
+        try:
+            staff = await authenticate(request)
+        except TransientFailure as error:
+            return _problem(503, f"the database did not answer: {error}", "unavailable", [],
+                            {"Retry-After": "5"})
+        if staff is None:
+            refusal = NotSignedIn(request)
+            return _problem(401, str(refusal.detail), None, [], refusal.headers)
+        request.state.staff = staff
+        return await call_next(request)
 
 
 def _me(staff: Staff) -> models.Me:

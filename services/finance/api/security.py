@@ -33,16 +33,36 @@ class NotSignedIn(HTTPException):
                          headers={"WWW-Authenticate": f'{scheme} realm="puhui-finance"'})
 
 
-async def current_staff(
-    request: Request,
-    token: Annotated[str | None, Depends(session_cookie)],
-    credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
-) -> Staff:
+PUBLIC = frozenset({("POST", "/api/session"), ("GET", "/api/openapi.json"),
+                    ("GET", "/api/docs")})
+"""The only /api requests answered without a session: signing in, and the API's documentation."""
+
+
+def is_public(method: str, path: str) -> bool:
+    return not path.startswith("/api/") or (method, path) in PUBLIC
+
+
+async def authenticate(request: Request) -> Staff | None:
+    """Who sent `request`: its session cookie, else its HTTP Basic credentials, else no one."""
     auth = finance(request).auth
-    staff = await auth.session(token) if token else None
+    token = request.cookies.get(COOKIE)
+    staff = await auth.session(token) if token and len(token) < 200 else None
+    credentials = await basic(request)
     if staff is None and credentials is not None and _text(credentials.username) \
             and _text(credentials.password):
         staff = await auth.check_password(credentials.username, credentials.password)
+    return staff
+
+
+async def current_staff(
+    request: Request,
+    # declared so that the schema documents both ways in; the middleware already checked them
+    _token: Annotated[str | None, Depends(session_cookie)],
+    _credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+) -> Staff:
+    staff: Staff | None = getattr(request.state, "staff", None)
+    if staff is None:
+        staff = await authenticate(request)
     if staff is None:
         raise NotSignedIn(request)
     return staff
