@@ -84,9 +84,10 @@ class PaysOn(_Spec):
         return None
 
     def takes_purchase(self, mcc: str, amount: Fen, day: date) -> bool:
-        if not any(merchants.take(mcc, amount) for merchants in self.merchants):
-            return False
-        return not self.windows or self.window_on(day) is not None
+        for merchants in self.merchants:
+            if merchants.take(mcc, amount):
+                return not self.windows or self.window_on(day) is not None
+        return False
 
     def in_season(self, day: date) -> bool:
         """True unless the programme has windows and `day` is in none of them."""

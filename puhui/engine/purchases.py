@@ -33,9 +33,20 @@ def first_programme(catalogue: Catalogue, tx: CardTransaction, day: date) -> Pro
 
 def judge_purchase(tx: CardTransaction, draft: Draft, catalogue: Catalogue) -> None:
     origin = of_transaction(tx)
-    if draft.purchase(tx.transaction_id) is not None:
-        step = Checked("transaction_id", f"{tx.transaction_id} already decided")
-        deny(draft, origin, None, None, None, DUPLICATE_TRANSACTION, (step,))
+    seen = draft.purchase(tx.transaction_id)
+    if seen is not None:
+        step = Checked(
+            "transaction_id", f"{tx.transaction_id} already decided (event {seen.event_id})"
+        )
+        deny(
+            draft,
+            origin,
+            seen.member_id,
+            seen.programme,
+            seen.period,
+            DUPLICATE_TRANSACTION,
+            (step,),
+        )
         return
     day = local_date(tx.occurred_at)
     programme = first_programme(catalogue, tx, day)

@@ -23,11 +23,17 @@ it so the next event of the batch sees it. Every field below maps to one table:
 - `held`: (waiting_for, key) -> the `HeldItem`s waiting for that card, member or purchase, in
   the order they were held.
 
-What `decide` reads, per event: a purchase reads `purchases[transaction_id]`, `cards[card_id]`,
-the holder's `members` row, `usage` for its programme's limit keys and `budget_spent`; a refund
-reads `purchases[original_transaction_id]`; a registry event reads its member or card and the
-`held` items it may release (and, transitively, what those need); `day_started` reads
-`birthdays`, those members, their `usage` and the budget.
+What `decide` reads, per event (a partial ledger must hold at least these rows):
+- a purchase: `purchases[transaction_id]`, `cards[card_id]`, the holder's `members` row, `usage`
+  for its programme's limit keys, `budget_spent[(programme, year)]`, and
+  `held[("purchase", transaction_id)]` (refunds it releases, and what they read);
+- a refund or reversal: `purchases[original_transaction_id]` (and, for the clawback,
+  `usage` at that purchase's `usage_keys` and its budget year);
+- member_registered / card_issued / card_blocked / card_cancelled: the member or card, and
+  `held[("member", member_id)]` / `held[("card", card_id)]` with what those events read;
+- member_certified / member_honoured: the member, `usage` for the award's limit keys, the budget;
+- day_started: `birthdays` for the day, those members, their `usage`, the budget;
+- every event: whether its `event_id` is in `processed`.
 """
 
 from __future__ import annotations

@@ -117,6 +117,8 @@ def test_the_same_transaction_under_a_new_event_id_is_a_duplicate() -> None:
         "duplicate_transaction",
         "bank-1",
     )
+    assert (again.member_id, again.programme) == ("m1", "green_commute")
+    assert s.sim.ledger.budget_spent[("green_commute", 2027)] == 100
 
 
 def test_a_duplicate_of_a_purchase_that_earned_nothing_is_still_a_duplicate() -> None:
