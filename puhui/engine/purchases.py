@@ -1,14 +1,14 @@
 """A purchase: the first programme that takes it, whether its card and member may be paid,
-and how much. Every purchase decided is recorded, so its refunds can be judged later."""
+and how much. Every purchase decided is recorded, so its refunds can be judged later; one
+whose card is not known yet waits for the card."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from puhui.engine.catalogue import Catalogue
-from puhui.engine.decisions import Paid
 from puhui.engine.draft import Draft
-from puhui.engine.eligibility import card_holder, membership_problem
+from puhui.engine.eligibility import CARD_NOT_ISSUED, card_holder, membership_problem
 from puhui.engine.grant import grant, period_of
 from puhui.engine.holds import hold
 from puhui.engine.origin import of_transaction
@@ -32,65 +32,39 @@ def first_programme(catalogue: Catalogue, tx: CardTransaction, day: date) -> Pro
 
 
 def judge_purchase(tx: CardTransaction, draft: Draft, catalogue: Catalogue) -> None:
-    origin = of_transaction(tx)
     seen = draft.purchase(tx.transaction_id)
     if seen is not None:
-        step = Checked(
-            "transaction_id", f"{tx.transaction_id} already decided (event {seen.event_id})"
-        )
-        deny(
-            draft,
-            origin,
-            seen.member_id,
-            seen.programme,
-            seen.period,
-            DUPLICATE_TRANSACTION,
-            (step,),
-        )
-        return
-    day = local_date(tx.occurred_at)
-    programme = first_programme(catalogue, tx, day)
-    if programme is None:
-        step = Checked("programmes", f"none pays on a purchase at mcc {tx.mcc}")
-        deny(draft, origin, None, None, None, NO_PROGRAMME_MATCHED, (step,))
-        _record(
-            draft, tx, Purchase(tx.transaction_id, tx.event_id, None, None, None, tx.amount_fen)
-        )
+        _duplicate(tx, seen, draft)
         return
     holdings = draft.holdings(tx.card_id)
     if holdings is None:
         hold(draft, tx, "card", tx.card_id)
         return
-    matched = Matched(programme.name, f"purchase at mcc {tx.mcc}")
     member_id, problem = card_holder(holdings, tx.occurred_at)
+    day = local_date(tx.occurred_at)
+    programme = first_programme(catalogue, tx, day)
+    if programme is None:
+        _unfunded(tx, member_id, draft)
+        return
     if problem is None and member_id is not None:
         problem = membership_problem(draft.member(member_id), tx.occurred_at)
     if problem is not None or member_id is None:
-        reason, period = problem or "card_not_issued", period_of(programme, day)
-        deny(
-            draft,
-            origin,
-            member_id,
-            programme.name,
-            period,
-            reason,
-            (matched, Checked("eligibility", reason)),
-        )
-        _record(
-            draft,
-            tx,
-            Purchase(
-                tx.transaction_id, tx.event_id, member_id, programme.name, period, tx.amount_fen
-            ),
-        )
+        _ineligible(tx, member_id, programme, day, problem or CARD_NOT_ISSUED, draft)
         return
+    _fund(tx, member_id, programme, day, draft)
+
+
+def _fund(
+    tx: CardTransaction, member_id: str, programme: Programme, day: date, draft: Draft
+) -> None:
+    matched = Matched(programme.name, f"purchase at mcc {tx.mcc}")
     base = programme.amount.base_fen(tx.amount_fen, None)
     granted = grant(programme, member_id, "", base, day, draft.used, draft.spent)
-    decided = settle(draft, origin, member_id, programme.name, (matched, *granted.steps), granted)
-    earned = decided.amount_fen if isinstance(decided, Paid) else 0
+    steps = (matched, *granted.steps)
+    earned = settle(draft, of_transaction(tx), member_id, programme.name, steps, granted)
+    counted = earned.amount_fen > 0
     _record(
         draft,
-        tx,
         Purchase(
             transaction_id=tx.transaction_id,
             event_id=tx.event_id,
@@ -98,15 +72,48 @@ def judge_purchase(tx: CardTransaction, draft: Draft, catalogue: Catalogue) -> N
             programme=programme.name,
             period=granted.period,
             amount_fen=tx.amount_fen,
-            earned_fen=earned,
-            usage_keys=granted.usage_keys if earned else (),
-            budget_year=granted.budget_key[1] if earned else None,
-            counted=earned > 0,
+            earned_fen=earned.amount_fen,
+            usage_keys=granted.usage_keys if counted else (),
+            budget_year=granted.budget_key[1] if counted else None,
+            counted=counted,
         ),
     )
 
 
-def _record(draft: Draft, tx: CardTransaction, purchase: Purchase) -> None:
+def _ineligible(
+    tx: CardTransaction,
+    member_id: str | None,
+    programme: Programme,
+    day: date,
+    reason: str,
+    draft: Draft,
+) -> None:
+    period = period_of(programme, day)
+    steps = (Matched(programme.name, f"purchase at mcc {tx.mcc}"), Checked("eligibility", reason))
+    deny(draft, of_transaction(tx), member_id, programme.name, period, reason, steps)
+    _record(draft, _earned_nothing(tx, member_id, programme.name, period))
+
+
+def _unfunded(tx: CardTransaction, member_id: str | None, draft: Draft) -> None:
+    step = Checked("programmes", f"none pays on a purchase at mcc {tx.mcc}")
+    deny(draft, of_transaction(tx), member_id, None, None, NO_PROGRAMME_MATCHED, (step,))
+    _record(draft, _earned_nothing(tx, member_id, None, None))
+
+
+def _duplicate(tx: CardTransaction, seen: Purchase, draft: Draft) -> None:
+    step = Checked("transaction_id", f"{tx.transaction_id} already decided ({seen.event_id})")
+    reason = DUPLICATE_TRANSACTION
+    origin = of_transaction(tx)
+    deny(draft, origin, seen.member_id, seen.programme, seen.period, reason, (step,))
+
+
+def _earned_nothing(
+    tx: CardTransaction, member_id: str | None, programme: str | None, period: str | None
+) -> Purchase:
+    return Purchase(tx.transaction_id, tx.event_id, member_id, programme, period, tx.amount_fen)
+
+
+def _record(draft: Draft, purchase: Purchase) -> None:
     """Keep the purchase for its refunds, and take up any refund already waiting for it."""
     draft.put_purchase(purchase)
-    draft.arrived("purchase", tx.transaction_id, tx.event_id)
+    draft.arrived("purchase", purchase.transaction_id, purchase.event_id)

@@ -82,11 +82,16 @@ def test_a_swipe_whose_card_is_not_known_yet_waits_and_is_decided_as_of_its_time
     assert s.sim.held() == []
 
 
-def test_a_swipe_at_a_shop_no_programme_pays_is_not_held() -> None:
+def test_any_swipe_on_an_unknown_card_waits_even_one_no_programme_pays() -> None:
     s = Scenario()
-    d = s.buy("c1", RIDE_AT, 5_000, "5411")
-    assert (type(d), d.reason) == (Denied, "no_programme_matched")
-    assert s.sim.held() == []
+    shop = s.events.purchase("c1", RIDE_AT, 5_000, "5411")
+    assert s.one(shop).reason == "waiting_for_card"
+    s.member("m1")
+    decided = s.feed(s.events.issued("m1", "c1", "2027-01-01T00:00:00+08:00"))
+    assert [(type(d), d.reason, d.member_id) for d in decided] == [
+        (Released, "card_arrived", None),
+        (Denied, "no_programme_matched", "m1"),
+    ]
 
 
 def test_a_resent_message_changes_nothing() -> None:
@@ -123,7 +128,8 @@ def test_the_same_transaction_under_a_new_event_id_is_a_duplicate() -> None:
 
 def test_a_duplicate_of_a_purchase_that_earned_nothing_is_still_a_duplicate() -> None:
     s = Scenario()
-    s.buy("c9", RIDE_AT, 5_000, "5411", tx="bank-1")
+    s.member("m9", card="c9")
+    assert s.buy("c9", RIDE_AT, 5_000, "5411", tx="bank-1").reason == "no_programme_matched"
     assert s.buy("c9", RIDE_AT, 5_000, "5411", tx="bank-1").reason == "duplicate_transaction"
 
 
