@@ -68,7 +68,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
 
 
 def _session_router(secure_cookie: bool) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["session"])
+    router = APIRouter(prefix="/api", tags=["session"], responses=models.problem_responses(400))
 
     @router.post("/session", response_model=models.Me,
                  responses=models.problem_responses(401, 422))

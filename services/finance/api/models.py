@@ -257,7 +257,8 @@ class FinanceAction(BaseModel):
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for refusals."""
-    words = {401: "Not signed in", 403: "Not allowed for this role, or four eyes",
+    words = {400: "A body that cannot be read", 401: "Not signed in",
+             403: "Not allowed for this role, or four eyes",
              404: "Not found", 409: "Refused by a settlement rule",
              413: "Too large", 422: "Invalid request"}
     return {code: {"model": Problem, "description": words[code]} for code in codes}

@@ -18,7 +18,7 @@ from services.finance.domain.stream import MAX_PAGE, BadCursor, Cursor, PayoutFi
 from services.finance.service_layer.audit import finance_action
 
 router = APIRouter(prefix="/api", tags=["review"],
-                   responses=models.problem_responses(401, 403, 422))
+                   responses=models.problem_responses(400, 401, 403, 422))
 
 NO_NUL = r"^[^\x00]+$"
 Id = Annotated[str, Path(max_length=200, pattern=NO_NUL)]

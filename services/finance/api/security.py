@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -47,11 +49,23 @@ async def authenticate(request: Request) -> Staff | None:
     auth = finance(request).auth
     token = request.cookies.get(COOKIE)
     staff = await auth.session(token) if token and len(token) < 200 else None
-    credentials = await basic(request)
-    if staff is None and credentials is not None and _text(credentials.username) \
-            and _text(credentials.password):
-        staff = await auth.check_password(credentials.username, credentials.password)
+    credentials = basic_credentials(request.headers.get("authorization"))
+    if staff is None and credentials is not None and all(map(_text, credentials)):
+        staff = await auth.check_password(*credentials)
     return staff
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(name, password) of an `Authorization: Basic ...` header; None for anything else."""
+    scheme, _, param = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        text = base64.b64decode(param.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    name, colon, password = text.partition(":")
+    return (name, password) if colon else None
 
 
 async def current_staff(

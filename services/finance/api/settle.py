@@ -14,7 +14,7 @@ from services.finance.api.security import Approver, FinanceDep, Preparer, Review
 from services.finance.domain.stream import MAX_PAGE
 
 router = APIRouter(prefix="/api", tags=["settlement"],
-                   responses=models.problem_responses(401, 403, 422))
+                   responses=models.problem_responses(400, 401, 403, 422))
 MAX_FILE = 64 * 1024 * 1024
 
 
