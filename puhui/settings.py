@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from puhui.stack.config import StackConfig
 
+METRICS_PORTS: dict[str, int] = {"enrolment": 9101, "disbursement": 9102, "audit": 9103,
+                                 "relay": 9104}
+"""Each service's default `/metrics` port (`puhui service NAME`; scraped by Prometheus)."""
+
 
 @dataclass(frozen=True)
 class Connections:

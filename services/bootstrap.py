@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
-from puhui.settings import Connections
+from puhui.settings import METRICS_PORTS, Connections
 from services import disbursement, enrolment
 from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
@@ -25,12 +25,13 @@ from services.runtime import db
 from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.errors import TransientFailure
 from services.runtime.metrics import ServiceMetrics, serve
+from services.runtime.probes import budget_probe, outbox_probe, sample_every
 
 log = logging.getLogger("puhui.service")
 MAX_RESTARTS = 10
 LEDGER_SPECS: dict[str, LedgerServiceSpec] = {"enrolment": enrolment.SPEC,
                                               "disbursement": disbursement.SPEC}
-DEFAULT_METRICS_PORTS = {"enrolment": 9101, "disbursement": 9102, "audit": 9103, "relay": 9104}
+DEFAULT_METRICS_PORTS = METRICS_PORTS
 SERVICES = tuple(DEFAULT_METRICS_PORTS)
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
@@ -43,6 +44,7 @@ class ServiceOptions:
     catalogue: Catalogue
     metrics_port: int
     max_batch: int = 2000
+    metrics_host: str = "127.0.0.1"
 
 
 async def run_service(options: ServiceOptions) -> None:
@@ -52,24 +54,28 @@ async def run_service(options: ServiceOptions) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     metrics = ServiceMetrics.create(options.name)
-    serve(metrics, options.metrics_port)
+    serve(metrics, options.metrics_port, options.metrics_host)
     pool = await db.create_pool(options.connections.database_url, max_size=3)
+    probing: asyncio.Task[None] | None = None
     try:
         applied = await db.migrate(pool)
         if applied:
             log.info("applied migrations %s", [m.version for m in applied])
         body = _loop_for(options, pool, metrics)
-        metrics.up.labels(options.name).set(1)
-        await _with_restarts(body, stop, options.name)
+        probing = _probe_for(options, pool, metrics, stop)
+        await _with_restarts(body, stop, options.name, metrics)
     finally:
         metrics.up.labels(options.name).set(0)
+        if probing is not None:
+            probing.cancel()
+            await asyncio.gather(probing, return_exceptions=True)
         await pool.close()
 
 
 def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics) -> Loop:
     bootstrap = options.connections.kafka_bootstrap
     if options.name == "relay":
-        return lambda stop: run_relay(pool, bootstrap, stop)
+        return lambda stop: run_relay(pool, bootstrap, stop, metrics.outbox_published.inc)
     if options.name == "audit":
         from services.audit.bootstrap import audit_loop  # the audit service builds its own
 
@@ -80,16 +86,33 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
     consumer = LedgerConsumer(spec, recorder, metrics)
     settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
                                 max_batch=options.max_batch)
-    return lambda stop: run_consumer(settings, consumer.handle, stop)
+    return lambda stop: run_consumer(settings, consumer.handle, stop,
+                                     on_lag=metrics.observe_lag)
 
 
-async def _with_restarts(body: Loop, stop: asyncio.Event, name: str) -> None:
+def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,
+               stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """The gauges read from PostgreSQL: the relay's outbox, the ledger services' budgets."""
+    if options.name == "relay":
+        probe = outbox_probe(metrics)
+    elif options.name in LEDGER_SPECS:
+        probe = budget_probe(metrics, options.catalogue)
+    else:
+        return None
+    return asyncio.create_task(sample_every(pool, probe, stop))
+
+
+async def _with_restarts(body: Loop, stop: asyncio.Event, name: str,
+                         metrics: ServiceMetrics) -> None:
     failures = 0
     while not stop.is_set():
+        metrics.up.labels(name).set(1)
         try:
             await body(stop)
             return
         except TransientFailure as exc:
+            metrics.up.labels(name).set(0)
+            metrics.loop_restarts.labels(name).inc()
             failures += 1
             if failures > MAX_RESTARTS:
                 raise

@@ -20,7 +20,8 @@ from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 @click.command("service")
 @click.argument("name", type=click.Choice(bootstrap.SERVICES))
 @click.option("--metrics-port", type=int, default=None,
-              help="Port of /metrics (default per service: 9101-9104; env PUHUI_METRICS_PORT).")
+              help="Port of /metrics (default per service: 9101-9104; env PUHUI_METRICS_PORT; "
+                   "the address is 127.0.0.1 unless PUHUI_METRICS_HOST says otherwise).")
 @click.option("--catalogue", "catalogue_path", type=click.Path(path_type=Path), default=None,
               help="Programme catalogue file (default: the reference catalogue).")
 def service(name: str, metrics_port: int | None, catalogue_path: Path | None) -> None:
@@ -33,7 +34,10 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
         raise click.ClickException(f"catalogue: {error}") from None
     port = metrics_port or int(os.environ.get("PUHUI_METRICS_PORT", 0)) or \
         bootstrap.DEFAULT_METRICS_PORTS[name]
-    options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port)
+    # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
+    host = os.environ.get("PUHUI_METRICS_HOST") or "127.0.0.1"
+    options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port,
+                                       metrics_host=host)
     try:
         asyncio.run(bootstrap.run_service(options))
     except (TransientFailure, DeadLetterLimitExceeded) as error:

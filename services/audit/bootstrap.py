@@ -28,4 +28,4 @@ def audit_loop(pool: asyncpg.Pool, bootstrap: str, metrics: ServiceMetrics,
 
     consumer = AuditConsumer(trail, metrics, utc_now)
     settings = ConsumerSettings(bootstrap, GROUP_ID, (AUDIT,), max_batch=max_batch)
-    return lambda stop: run_consumer(settings, consumer.handle, stop)
+    return lambda stop: run_consumer(settings, consumer.handle, stop, on_lag=metrics.observe_lag)

@@ -7,6 +7,7 @@ Kafka and PostgreSQL detail stays in services.runtime and the ledger's adapters.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,19 +51,22 @@ class LedgerConsumer:
 
     def _count(self, records: Sequence[InboundRecord], report: BatchReport) -> None:
         m = self.metrics
-        for record in records:
-            m.events_consumed.labels(record.topic).inc()
+        for topic, count in Counter(record.topic for record in records).items():
+            m.events_consumed.labels(topic).inc(count)
         m.duplicates.inc(report.duplicates)
         for dead in report.dead_letters:
-            m.dead_letters.labels(dead.record.topic).inc()
+            m.dead_lettered(dead.record.topic, dead.reason)
         now = datetime.now(UTC)
         for d in report.decisions:
             m.decisions.labels(d.programme or "", d.decision, _reason_label(d.reason)).inc()
-            if isinstance(d, Paid | ClawedBack):
-                m.payout_fen.labels(d.programme or "").inc(max(d.amount_fen, 0))
-                if isinstance(d, Paid):
-                    m.payout_latency.observe(max((now - d.occurred_at).total_seconds(), 0.0))
-            if isinstance(d, Held):
+            if isinstance(d, Paid):
+                m.payouts.labels(d.programme or "", "payout").inc()
+                m.payout_fen.labels(d.programme or "").inc(d.amount_fen)
+                m.payout_latency.observe(max((now - d.occurred_at).total_seconds(), 0.0))
+            elif isinstance(d, ClawedBack):
+                m.payouts.labels(d.programme or "", "clawback").inc()
+                m.clawback_fen.labels(d.programme or "").inc(-d.amount_fen)
+            elif isinstance(d, Held):
                 m.events_held.labels(d.waiting_for).inc()
 
 

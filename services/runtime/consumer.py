@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from services.runtime.errors import TransientFailure
 from services.runtime.records import InboundRecord
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Sequence[InboundRecord]], Awaitable[None]]
+OnLag = Callable[[dict[tuple[str, int], int]], None]
+"""Receives the lag of every assigned partition: {(topic, partition): messages behind}."""
+LAG_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class ConsumerSettings:
 
 
 async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asyncio.Event,
-                       on_batch: Callable[[int], None] = lambda _n: None) -> None:
+                       on_batch: Callable[[int], None] = lambda _n: None,
+                       on_lag: OnLag = lambda _lags: None) -> None:
     """Consume until `stop` is set; a failure that outlives its retries propagates."""
     consumer = AIOKafkaConsumer(
         *settings.topics, bootstrap_servers=settings.bootstrap, group_id=settings.group_id,
@@ -42,7 +47,7 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
         max_partition_fetch_bytes=4 * 1024 * 1024)
     await _with_retries(consumer.start, "start the Kafka consumer", settings.retries)
     try:
-        await _consume(consumer, settings, handle, stop, on_batch)
+        await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag))
     except KafkaError as exc:
         # The broker went away under us: restart the loop from the last committed offset.
         raise TransientFailure(f"Kafka consumer failed: {exc!r}") from exc
@@ -51,8 +56,10 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
 
 
 async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handle: Handler,
-                   stop: asyncio.Event, on_batch: Callable[[int], None]) -> None:
+                   stop: asyncio.Event, on_batch: Callable[[int], None],
+                   lag: _LagReporter) -> None:
     while not stop.is_set():
+        await lag.report(consumer)
         fetched = await consumer.getmany(timeout_ms=settings.poll_ms,
                                          max_records=settings.max_batch)
         records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
@@ -62,6 +69,34 @@ async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handl
         await _with_retries(partial(handle, records), "record a batch", settings.retries)
         await _commit(consumer, fetched)
         on_batch(len(records))
+
+
+class _LagReporter:
+    """At most once a second: highwater (from the last fetch response, no request of its own)
+    minus the position handed out so far, for every assigned partition fetched from yet.
+
+    Never in the way of consuming: a partition whose position is not known at once (just
+    assigned, being reset, revoked) is left out of this report."""
+
+    def __init__(self, on_lag: OnLag) -> None:
+        self.on_lag = on_lag
+        self.next_at = 0.0
+
+    async def report(self, consumer: AIOKafkaConsumer) -> None:
+        if time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + LAG_EVERY_SECONDS
+        lags = {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), 0.05)
+            except (IllegalStateError, TimeoutError):
+                continue
+            lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        self.on_lag(lags)
 
 
 async def _commit(consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list[object]]) -> None:

@@ -32,7 +32,8 @@ async def test_counts_consumed_repeated_and_dead_lettered() -> None:
     assert [link.seq for link in trail.links] == [1, 2]
     assert _sample(registry, "puhui_events_consumed_total", topic="audit") == 4
     assert _sample(registry, "puhui_duplicate_events_total") == 1
-    assert _sample(registry, "puhui_dead_letters_total", topic="audit") == 1
+    assert _sample(registry, "puhui_dead_letters_total", topic="audit",
+                   reason="not_json") == 1
 
 
 async def test_a_feed_of_garbage_stops_the_consumer() -> None:

@@ -1,0 +1,55 @@
+"""Gauges read from PostgreSQL on a timer: the outbox backlog (relay), budgets left (ledger).
+
+A probe that fails keeps the last values and tries again next time: monitoring never stops
+or slows a service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from puhui.engine.catalogue import Catalogue
+from services.runtime import outbox
+from services.runtime.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+PROBE_EVERY_SECONDS = 5.0
+BUDGETS_SPENT = "select programme, year, spent_fen from budget_spent"
+
+Probe = Callable[[asyncpg.Connection], Awaitable[None]]
+
+
+async def sample_every(pool: asyncpg.Pool, probe: Probe, stop: asyncio.Event,
+                       seconds: float = PROBE_EVERY_SECONDS) -> None:
+    """Run `probe` on a pooled connection every `seconds` until `stop` is set."""
+    while not stop.is_set():
+        try:
+            async with pool.acquire() as conn:
+                await probe(conn)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.debug("probe failed, the gauges keep their last values: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+
+
+def outbox_probe(metrics: ServiceMetrics) -> Probe:
+    async def probe(conn: asyncpg.Connection) -> None:
+        metrics.observe_outbox(*await outbox.backlog(conn))
+
+    return probe
+
+
+def budget_probe(metrics: ServiceMetrics, catalogue: Catalogue) -> Probe:
+    budgets = {p.name: p.yearly_budget_fen for p in catalogue.programmes}
+
+    async def probe(conn: asyncpg.Connection) -> None:
+        rows = await conn.fetch(BUDGETS_SPENT)
+        metrics.observe_budgets(budgets, {(r["programme"], r["year"]): r["spent_fen"]
+                                          for r in rows})
+
+    return probe

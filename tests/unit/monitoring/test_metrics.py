@@ -1,0 +1,131 @@
+"""The metrics bundle: sample values from a fresh registry after each kind of update."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from puhui.engine.decisions import ClawedBack, Denied, Held, Paid
+from schemas.decode import Invalid, decode
+from services import disbursement
+from services.audit.service_layer.intake import read_entry
+from services.ledger.consumer import LedgerConsumer
+from services.ledger.service_layer.recorder import BatchReport
+from services.runtime.metrics import ServiceMetrics, reason_class
+from services.runtime.records import Decoded, InboundRecord, Rejected
+
+
+def _metrics() -> tuple[ServiceMetrics, CollectorRegistry]:
+    registry = CollectorRegistry()
+    return ServiceMetrics.create("disbursement", registry), registry
+
+
+def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    return registry.get_sample_value(name, labels)
+
+
+def _decode_reason(topic: str, value: object) -> str:
+    raw = value if isinstance(value, bytes) else orjson.dumps(value)
+    result = decode(topic, raw)
+    assert isinstance(result, Invalid)
+    return result.reason
+
+
+@pytest.mark.parametrize(("reason", "expected"), [
+    (_decode_reason("card.transactions", b"{"), "not_json"),
+    (_decode_reason("card.transactions", [1]), "not_object"),
+    (_decode_reason("no.such.topic", {}), "unknown_topic"),
+    (_decode_reason("member.enrolment", {"type": "member_promoted"}), "unknown_type"),
+    (_decode_reason("member.enrolment", {"type": "member_left"}), "missing_field"),
+    (_decode_reason("clock.days", {"event_id": "e", "type": "day_started", "date": "someday"}),
+     "invalid_value"),
+    (str(read_entry(b"{")), "not_json"),
+    (str(read_entry(b"[]")), "not_object"),
+    (str(read_entry(b"{}")), "missing_field"),
+])
+def test_dead_letter_reasons_become_a_few_classes(reason: str, expected: str) -> None:
+    assert reason_class(reason) == expected
+
+
+def test_lag_follows_the_assignment() -> None:
+    metrics, registry = _metrics()
+    metrics.observe_lag({("card.transactions", 0): 5, ("card.transactions", 1): 0})
+    assert _sample(registry, "puhui_consumer_lag", topic="card.transactions", partition="0") == 5
+    metrics.observe_lag({("card.transactions", 1): 7})
+    assert _sample(registry, "puhui_consumer_lag", topic="card.transactions", partition="0") is None
+    assert _sample(registry, "puhui_consumer_lag", topic="card.transactions", partition="1") == 7
+
+
+def test_budget_left_in_each_programmes_latest_year() -> None:
+    metrics, registry = _metrics()
+    budgets = {"cinema": 1_000, "books": 500}
+    metrics.observe_budgets(budgets, {("cinema", 2027): 400, ("books", 2027): 700,
+                                      ("elsewhere", 2027): 1})
+    assert _sample(registry, "puhui_budget_fen", programme="cinema") == 1_000
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") == 600
+    assert _sample(registry, "puhui_budget_left_fen", programme="books", year="2027") == 0
+    assert _sample(registry, "puhui_budget_left_fen", programme="elsewhere", year="2027") is None
+    metrics.observe_budgets(budgets, {("cinema", 2027): 400, ("cinema", 2028): 10})
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") is None
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2028") == 990
+
+
+def test_outbox_backlog() -> None:
+    metrics, registry = _metrics()
+    metrics.observe_outbox(12, 3.5)
+    assert _sample(registry, "puhui_outbox_backlog") == 12
+    assert _sample(registry, "puhui_outbox_oldest_seconds") == 3.5
+
+
+class _Recorder:
+    """Reports the decisions it is given, whatever the batch."""
+
+    def __init__(self, decisions: list[object]) -> None:
+        self.decisions = decisions
+
+    async def record(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> BatchReport:
+        return BatchReport(decisions=list(self.decisions), duplicates=1,  # type: ignore[arg-type]
+                           dead_letters=list(rejected))
+
+
+async def test_the_ledger_consumer_counts_payouts_clawbacks_holds_and_dead_letters() -> None:
+    metrics, registry = _metrics()
+    at = datetime.now(UTC) - timedelta(seconds=2)
+    common = {"source_topic": "card.transactions", "member_id": "m", "occurred_at": at,
+              "period": "2027-01"}
+    decisions = [
+        Paid(source_event_id="e1", programme="cinema", amount_fen=3_000, base_fen=3_000, **common),
+        Paid(source_event_id="e2", programme="cinema", amount_fen=500, base_fen=900,
+             reason="limit_reached:monthly_amount", **common),
+        ClawedBack(source_event_id="e3", programme="cinema", amount_fen=-1_200,
+                   refund_transaction_id="t3", **common),
+        Denied(source_event_id="e4", programme="books", reason="card_blocked", **common),
+        Held(source_event_id="e5", programme=None, waiting_for="card", key="c", **common),
+    ]
+    consumer = LedgerConsumer(disbursement.SPEC, _Recorder(decisions), metrics)  # type: ignore[arg-type]
+    records = [InboundRecord("card.transactions", 0, n, None, b"{") for n in range(2)]
+    await consumer.handle([*records, InboundRecord("clock.days", 0, 0, None, b"[]")])
+    assert _sample(registry, "puhui_events_consumed_total", topic="card.transactions") == 2
+    assert _sample(registry, "puhui_events_consumed_total", topic="clock.days") == 1
+    assert _sample(registry, "puhui_duplicate_events_total") == 1
+    assert _sample(registry, "puhui_dead_letters_total", topic="card.transactions",
+                   reason="not_json") == 2
+    assert _sample(registry, "puhui_dead_letters_total", topic="clock.days",
+                   reason="not_object") == 1
+    assert _sample(registry, "puhui_payouts_total", programme="cinema", kind="payout") == 2
+    assert _sample(registry, "puhui_payouts_total", programme="cinema", kind="clawback") == 1
+    assert _sample(registry, "puhui_payout_fen_total", programme="cinema") == 3_500
+    assert _sample(registry, "puhui_clawback_fen_total", programme="cinema") == 1_200
+    assert _sample(registry, "puhui_decisions_total", programme="cinema", decision="cut",
+                   reason="limit_reached:monthly_amount") == 1
+    assert _sample(registry, "puhui_decisions_total", programme="books", decision="denied",
+                   reason="card_blocked") == 1
+    assert _sample(registry, "puhui_events_held_total", waiting_for="card") == 1
+    assert _sample(registry, "puhui_payout_latency_seconds_count") == 2
+    assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="1.0") == 0
+    assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="5.0") == 2
+    assert _sample(registry, "puhui_batch_seconds_count") == 1
