@@ -5,7 +5,7 @@ setup:
 	scripts/setup
 
 run: setup
-	.venv/bin/puhui stack up
+	.venv/bin/puhui stack up --with-prometheus
 	.venv/bin/puhui run --demo
 
 test:

@@ -29,11 +29,14 @@ def stack_group() -> None:
 
 
 @stack_group.command()
-def up() -> None:
-    """Start Kafka and PostgreSQL (if not running) and wait until both answer."""
+@click.option("--with-prometheus", is_flag=True,
+              help="Also start Prometheus (PUHUI_PROMETHEUS_PORT, default 9190) scraping the "
+                   "services' /metrics on 127.0.0.1:9101-9104.")
+def up(with_prometheus: bool) -> None:
+    """Start Kafka and PostgreSQL (and Prometheus if asked) unless running; wait for them."""
     started = time.monotonic()
     try:
-        lifecycle.up(StackConfig.from_env(), click.echo)
+        lifecycle.up(StackConfig.from_env(), click.echo, with_prometheus=with_prometheus)
     except StackError as error:
         _fail(error)
     click.secho(f"stack ready in {time.monotonic() - started:.1f}s", fg="green")
@@ -42,7 +45,7 @@ def up() -> None:
 @stack_group.command()
 @click.option("--purge", is_flag=True, help="Also delete all stack data (topics, database).")
 def down(purge: bool) -> None:
-    """Stop Kafka and PostgreSQL."""
+    """Stop Kafka and PostgreSQL (and Prometheus, if it runs)."""
     try:
         lifecycle.down(StackConfig.from_env(), click.echo, purge=purge)
     except StackError as error:
@@ -59,7 +62,7 @@ def status() -> None:
     for part in components:
         mark = click.style("up  ", fg="green") if part.running else click.style("DOWN", fg="red")
         pid = f"pid {part.pid}" if part.pid else "no pid"
-        click.echo(f"{mark} {part.name:<9} {part.address:<22} {pid:<10} {part.detail}")
+        click.echo(f"{mark} {part.name:<10} {part.address:<22} {pid:<10} {part.detail}")
     sys.exit(0 if all(part.running for part in components) else 1)
 
 

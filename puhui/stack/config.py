@@ -13,6 +13,8 @@ DEFAULT_KAFKA_PORT = 9092
 DEFAULT_CONTROLLER_PORT = 9093
 DEFAULT_PG_PORT = 5433
 DEFAULT_KAFKA_HEAP_MB = 512
+# Not 9090: on a machine with systemd, Debian's prometheus package runs its own server there.
+DEFAULT_PROMETHEUS_PORT = 9190
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class StackConfig:
     controller_port: int = DEFAULT_CONTROLLER_PORT
     pg_port: int = DEFAULT_PG_PORT
     kafka_heap_mb: int = DEFAULT_KAFKA_HEAP_MB
+    prometheus_port: int = DEFAULT_PROMETHEUS_PORT
     external_database_url: str | None = None
     host: str = "127.0.0.1"
 
@@ -40,7 +43,8 @@ class StackConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         """Read `PUHUI_STACK_DIR`, `PUHUI_KAFKA_PORT`, `PUHUI_KAFKA_CONTROLLER_PORT`,
-        `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB` and `PUHUI_EXTERNAL_DATABASE_URL`."""
+        `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB`, `PUHUI_PROMETHEUS_PORT` and
+        `PUHUI_EXTERNAL_DATABASE_URL`."""
         env = os.environ if env is None else env
         return cls(
             home=Path(env.get("PUHUI_STACK_DIR", ".stack")).resolve(),
@@ -48,6 +52,7 @@ class StackConfig:
             controller_port=_port(env, "PUHUI_KAFKA_CONTROLLER_PORT", DEFAULT_CONTROLLER_PORT),
             pg_port=_port(env, "PUHUI_PG_PORT", DEFAULT_PG_PORT),
             kafka_heap_mb=_int(env, "PUHUI_KAFKA_HEAP_MB", DEFAULT_KAFKA_HEAP_MB, 128, 8192),
+            prometheus_port=_port(env, "PUHUI_PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT),
             external_database_url=env.get("PUHUI_EXTERNAL_DATABASE_URL") or None,
         )
 

@@ -12,10 +12,12 @@ from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
 from puhui.stack.kafka import KafkaNode
 from puhui.stack.postgres import PostgresNode, remove_tree, server_bindir
+from puhui.stack.prometheus import PrometheusNode
 
 Say = Callable[[str], None]
 KAFKA_START_ATTEMPTS = 3
 KAFKA_READY_SECONDS = 60.0
+PROMETHEUS_READY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -27,25 +29,55 @@ class ComponentStatus:
     detail: str
 
 
-def up(config: StackConfig, say: Say) -> None:
-    """Start whatever is not running, wait until each server answers, create the topics."""
-    preflight(config)
+def up(config: StackConfig, say: Say, with_prometheus: bool = False) -> None:
+    """Start whatever is not running, wait until each server answers, create the topics;
+    with Prometheus too when asked (a running one is left alone either way)."""
+    preflight(config, with_prometheus)
     config.home.mkdir(parents=True, exist_ok=True)
     _postgres_up(config, say)
     _kafka_up(config, say)
     created = asyncio.run(readiness.ensure_topics(config.bootstrap_servers))
     say(f"topics: created {', '.join(created)}" if created else "topics: all present")
+    if with_prometheus:
+        prometheus_up(PrometheusNode(config), say)
 
 
-def preflight(config: StackConfig) -> None:
+def preflight(config: StackConfig, with_prometheus: bool = False) -> None:
     """Fail before starting anything when a tool the stack needs is missing."""
     KafkaNode(config).check_tools()
     if config.external_database_url is None:
         server_bindir()
+    if with_prometheus:
+        PrometheusNode(config).check_tools()
+
+
+def prometheus_up(node: PrometheusNode, say: Say) -> None:
+    """Start Prometheus scraping the node's targets; a running one reloads a changed config."""
+    changed = node.write_config()
+    if node.pid() is not None and readiness.prometheus_ready(node.url, 5.0):
+        if changed:
+            node.reload()
+        say(f"prometheus: already running, answering on {node.url}"
+            + (" (configuration reloaded)" if changed else ""))
+        return
+    node.stop()
+    started = time.monotonic()
+    node.start()
+    if not readiness.prometheus_ready(node.url, PROMETHEUS_READY_SECONDS):
+        node.stop()
+        raise StackError(f"Prometheus did not become ready:\n{node.log_tail()}",
+                         f"read {node.log}; `puhui stack status` shows what runs")
+    scraped = ", ".join(a for addresses in node.targets.values() for a in addresses)
+    say(f"prometheus: started, answering on {node.url}, scraping {scraped} "
+        f"({time.monotonic() - started:.1f}s)")
 
 
 def down(config: StackConfig, say: Say, purge: bool = False) -> None:
-    """Stop both servers (Kafka first: it holds no state PostgreSQL needs); purge = delete data."""
+    """Stop the servers (Prometheus, then Kafka: it holds no state PostgreSQL needs);
+    purge = delete data."""
+    prometheus = PrometheusNode(config)
+    if prometheus.was_started():
+        say("prometheus: stopped" if prometheus.stop() else "prometheus: was not running")
     say("kafka: stopped" if KafkaNode(config).stop() else "kafka: was not running")
     if config.external_database_url is None:
         stopped = PostgresNode(config).stop()
@@ -56,7 +88,12 @@ def down(config: StackConfig, say: Say, purge: bool = False) -> None:
 
 
 def status(config: StackConfig) -> list[ComponentStatus]:
-    return [_kafka_status(config), _postgres_status(config)]
+    """Kafka and PostgreSQL; Prometheus too once `up --with-prometheus` started it."""
+    parts = [_kafka_status(config), _postgres_status(config)]
+    prometheus = PrometheusNode(config)
+    if prometheus.was_started():
+        parts.append(_prometheus_status(prometheus))
+    return parts
 
 
 def _postgres_up(config: StackConfig, say: Say) -> None:
@@ -134,6 +171,13 @@ def _postgres_status(config: StackConfig) -> ComponentStatus:
     answers = pid is not None and asyncio.run(
         readiness.postgres_answers(config.database_url, 5.0))
     return ComponentStatus("postgres", answers, pid, f"{config.host}:{config.pg_port}",
+                           _detail(pid, answers, node.listening()))
+
+
+def _prometheus_status(node: PrometheusNode) -> ComponentStatus:
+    pid = node.pid()
+    answers = pid is not None and readiness.prometheus_ready(node.url, 5.0)
+    return ComponentStatus("prometheus", answers, pid, node.address,
                            _detail(pid, answers, node.listening()))
 
 

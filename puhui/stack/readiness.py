@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
+import urllib.error
+import urllib.request
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -78,3 +80,16 @@ async def ensure_database(server_dsn: str, name: str) -> bool:
         return True
     finally:
         await conn.close()
+
+
+def prometheus_ready(url: str, within: float) -> bool:
+    """True once Prometheus says it is ready to serve queries (`/-/ready` answers 200)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        # S310: the URL is our own server's http address, never user input
+        with (contextlib.suppress(urllib.error.URLError, OSError),
+              urllib.request.urlopen(f"{url}/-/ready", timeout=2) as answer):  # noqa: S310
+            if answer.status == 200:
+                return True
+        time.sleep(0.2)
+    return False

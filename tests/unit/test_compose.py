@@ -1,4 +1,5 @@
-"""docker-compose.yml describes the same stack as `puhui stack` (checked without Docker)."""
+"""docker-compose.yml describes the same stack as `puhui stack`, and runs the services the code
+defines with the monitoring of deploy/ (checked without Docker)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
+from puhui.settings import METRICS_PORTS
 from puhui.stack import kafka
-from puhui.stack.config import DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT, StackConfig
+from puhui.stack.config import (
+    DEFAULT_KAFKA_PORT,
+    DEFAULT_PG_PORT,
+    DEFAULT_PROMETHEUS_PORT,
+    StackConfig,
+)
+from services.bootstrap import DEFAULT_METRICS_PORTS
 
 REPO = Path(__file__).resolve().parents[2]
 # Listener addresses differ by design inside Docker's network; everything else must agree.
@@ -65,3 +73,39 @@ def test_every_puhui_variable_in_compose_is_read_by_the_code(compose: dict[str, 
     assert names
     unread = sorted(name for name in names if name not in source)
     assert not unread, f"docker-compose.yml sets variables no code reads: {unread}"
+
+
+def test_every_service_runs_from_the_image_with_its_metrics_port(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, port in DEFAULT_METRICS_PORTS.items():
+        service = services[name]
+        assert service["build"] == "."
+        assert service["command"] == ["service", name]
+        assert service["ports"] == [f"{port}:{port}"]
+        env = service["environment"]
+        assert {"PUHUI_KAFKA_BOOTSTRAP", "PUHUI_DATABASE_URL"} <= env.keys()
+        assert env["PUHUI_METRICS_HOST"] == "0.0.0.0"  # noqa: S104  # scraped from another container
+    running = {name for name, service in services.items()
+               if service.get("command", [""])[0] == "service"}
+    assert running == set(DEFAULT_METRICS_PORTS) == set(METRICS_PORTS)
+
+
+def test_prometheus_scrapes_every_service_by_its_compose_name(compose: dict[str, Any]) -> None:
+    service = compose["services"]["prometheus"]
+    assert _host_port(service) == DEFAULT_PROMETHEUS_PORT
+    assert "./deploy/prometheus:/etc/prometheus:ro" in service["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in service["command"]
+    config = yaml.safe_load((REPO / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {t for job in config["scrape_configs"] for t in job["static_configs"][0]["targets"]}
+    assert targets == {f"{name}:{port}" for name, port in DEFAULT_METRICS_PORTS.items()}
+    assert all(name in compose["services"] for name in DEFAULT_METRICS_PORTS)
+
+
+def test_grafana_is_provisioned_from_deploy(compose: dict[str, Any]) -> None:
+    volumes = compose["services"]["grafana"]["volumes"]
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in volumes
+    assert "./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro" in volumes
+    for volume in volumes:
+        source = volume.split(":")[0]
+        if source.startswith("./"):
+            assert (REPO / source).is_dir(), f"{source} is mounted but missing"

@@ -38,3 +38,8 @@ def test_bad_port_names_the_key(raw: str) -> None:
         StackConfig.from_env({"PUHUI_PG_PORT": raw})
     assert "PUHUI_PG_PORT" in caught.value.problem
     assert "1024 to 65535" in caught.value.remedy
+
+
+def test_prometheus_port_default_and_override() -> None:
+    assert StackConfig.from_env({}).prometheus_port == 9190  # 9090 is Debian's own service's
+    assert StackConfig.from_env({"PUHUI_PROMETHEUS_PORT": "29190"}).prometheus_port == 29190

@@ -56,3 +56,12 @@ def test_cli_prints_problem_and_remedy_without_traceback(
     assert "error: Java 17 or newer" in result.output
     assert "→" in result.output
     assert "Traceback" not in result.output
+
+
+def test_missing_prometheus_says_how_to_install(no_tools: None, tmp_path: Path) -> None:
+    from puhui.stack.prometheus import PrometheusNode
+
+    with pytest.raises(StackError) as caught:
+        PrometheusNode(StackConfig(home=tmp_path)).check_tools()
+    assert "Prometheus" in caught.value.problem
+    assert "apt-get install prometheus" in caught.value.remedy
