@@ -24,12 +24,15 @@ class Services:
     stack: StackConfig
     catalogue: Path | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    """The `/metrics` port of each process started."""
 
     def start(self, name: str, service: str | None = None) -> None:
         env = {**os.environ, "PUHUI_KAFKA_BOOTSTRAP": self.stack.bootstrap_servers,
                "PUHUI_DATABASE_URL": self.stack.database_url}
+        self.ports[name] = next(_next_port)
         argv = [sys.executable, "-m", "puhui", "service", service or name,
-                "--metrics-port", str(next(_next_port))]
+                "--metrics-port", str(self.ports[name])]
         if self.catalogue is not None:
             argv += ["--catalogue", str(self.catalogue)]
         self.procs[name] = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
