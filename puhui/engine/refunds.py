@@ -34,36 +34,43 @@ def judge_refund(tx: CardTransaction, draft: Draft, catalogue: Catalogue) -> Non
         seen = Checked("transaction_id", f"refund {tx.transaction_id} already decided")
         _record(draft, tx, purchase, Denied, DUPLICATE_TRANSACTION, (seen,))
         return
-    refunded = _refunded_after(tx, purchase)
-    owed = share_of(purchase.earned_fen, refunded, purchase.amount_fen)
-    clawback = owed - purchase.clawed_back_fen
-    returns_count = tx.type == "reversal" and purchase.counted and not purchase.count_returned
-    draft.put_purchase(
-        purchase._replace(
-            refunded_fen=refunded,
-            clawed_back_fen=owed,
-            count_returned=purchase.count_returned or returns_count,
-            refund_ids=(*purchase.refund_ids, tx.transaction_id),
-        )
-    )
+    after = refunded(purchase, tx)
+    clawback = after.clawed_back_fen - purchase.clawed_back_fen
+    returns_count = after.reversed and purchase.counted and not purchase.reversed
+    draft.put_purchase(after)
     _give_back(draft, purchase, -1 if returns_count else 0, clawback)
     step = Clawback(
-        purchase.amount_fen, purchase.earned_fen, refunded, purchase.clawed_back_fen, -clawback
+        purchase.amount_fen,
+        purchase.earned_fen,
+        after.refunded_fen,
+        purchase.clawed_back_fen,
+        -clawback,
     )
-    if clawback > 0:
-        draft.decide(
-            ClawedBack(
-                **of_transaction(tx),
-                member_id=purchase.member_id,
-                programme=purchase.programme,
-                period=purchase.period,
-                amount_fen=-clawback,
-                trace=(step,),
-                refund_transaction_id=tx.transaction_id,
-            )
-        )
-    else:
+    if clawback == 0:
         _record(draft, tx, purchase, NoChange, _why_nothing(purchase), (step,))
+        return
+    draft.decide(
+        ClawedBack(
+            **of_transaction(tx),
+            member_id=purchase.member_id,
+            programme=purchase.programme,
+            period=purchase.period,
+            amount_fen=-clawback,
+            trace=(step,),
+            refund_transaction_id=tx.transaction_id,
+        )
+    )
+
+
+def refunded(purchase: Purchase, tx: CardTransaction) -> Purchase:
+    """`purchase` once refund (or reversal) `tx` is taken into account."""
+    total = _refunded_after(tx, purchase)
+    return purchase._replace(
+        refunded_fen=total,
+        clawed_back_fen=share_of(purchase.earned_fen, total, purchase.amount_fen),
+        reversed=purchase.reversed or tx.type == "reversal",
+        refund_ids=(*purchase.refund_ids, tx.transaction_id),
+    )
 
 
 def _refunded_after(tx: CardTransaction, purchase: Purchase) -> int:
