@@ -36,7 +36,7 @@ def judge_refund(tx: CardTransaction, draft: Draft, catalogue: Catalogue) -> Non
         return
     after = refunded(purchase, tx)
     clawback = after.clawed_back_fen - purchase.clawed_back_fen
-    returns_count = after.reversed and purchase.counted and not purchase.reversed
+    returns_count = after.count_returned and not purchase.count_returned
     draft.put_purchase(after)
     _give_back(draft, purchase, -1 if returns_count else 0, clawback)
     step = Clawback(
@@ -68,7 +68,7 @@ def refunded(purchase: Purchase, tx: CardTransaction) -> Purchase:
     return purchase._replace(
         refunded_fen=total,
         clawed_back_fen=share_of(purchase.earned_fen, total, purchase.amount_fen),
-        reversed=purchase.reversed or tx.type == "reversal",
+        count_returned=purchase.count_returned or (purchase.counted and tx.type == "reversal"),
         refund_ids=(*purchase.refund_ids, tx.transaction_id),
     )
 

@@ -107,7 +107,7 @@ class Purchase(NamedTuple):
     """A decided purchase: amount A, earned P, refunded R (at most A), clawed back so far.
 
     `usage_keys` and `budget_year` say where its payout counted; `counted` whether it took a
-    count (a ride, a ticket); `reversed` whether a reversal came (which gave that count back).
+    count (a ride, a ticket); `count_returned` whether a reversal gave that count back.
     """
 
     transaction_id: str
@@ -122,7 +122,7 @@ class Purchase(NamedTuple):
     usage_keys: tuple[UsageKey, ...] = ()
     budget_year: int | None = None
     counted: bool = False
-    reversed: bool = False
+    count_returned: bool = False
     refund_ids: tuple[str, ...] = ()
 
 
