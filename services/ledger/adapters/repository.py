@@ -9,7 +9,7 @@ deadlock and never decide on a stale limit or budget.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -73,6 +73,16 @@ select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
 on conflict (member_id, programme, limit_name, period, scope) do update
 set count = limit_usage.count + excluded.count, fen = limit_usage.fen + excluded.fen
 """
+# PostgreSQL checks the proposed row's CHECK constraints before it looks for a conflict, so a
+# negative delta (a clawback giving room back) must never take the INSERT path: it is an
+# UPDATE of the row the purchase counted in, which exists.
+GIVE_BACK_USAGE = """
+update limit_usage u set count = u.count + d.count, fen = u.fen + d.fen
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[])
+  as d(member_id, programme, limit_name, period, scope, count, fen)
+where (u.member_id, u.programme, u.limit_name, u.period, u.scope)
+    = (d.member_id, d.programme, d.limit_name, d.period, d.scope)
+"""
 ADD_BUDGET = """
 update budget_spent b set spent_fen = b.spent_fen + d.fen
 from unnest($1::text[], $2::int[], $3::bigint[]) as d(programme, year, fen)
@@ -125,6 +135,11 @@ _TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
               asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
               asyncpg.UniqueViolationError, asyncpg.CannotConnectNowError,
               asyncpg.AdminShutdownError, asyncpg.QueryCanceledError)
+
+
+class LedgerInconsistent(Exception):
+    """The database does not hold what the engine's outcome says it must: a bug, not a
+    transient failure; the service stops loudly rather than write around it."""
 
 
 @contextlib.asynccontextmanager
@@ -236,15 +251,26 @@ def _topic_of(item: HeldItem) -> str:
     return card_transactions.TOPIC if is_swipe else member_enrolment.TOPIC
 
 
-async def _save_usage(conn: asyncpg.Connection, usage: Any) -> None:
+async def _save_usage(conn: asyncpg.Connection, usage: Mapping[UsageKey, Usage]) -> None:
     changed = [(k, d) for k, d in usage.items() if d.count or d.fen]
-    if changed:
-        columns: list[list[Any]] = [[k[i] for k, _ in changed] for i in range(5)]
-        await conn.execute(UPSERT_USAGE, *columns, [d.count for _, d in changed],
-                           [d.fen for _, d in changed])
+    taken = [(k, d) for k, d in changed if d.count >= 0 and d.fen >= 0]
+    given_back = [(k, d) for k, d in changed if d.count < 0 or d.fen < 0]
+    if taken:
+        await conn.execute(UPSERT_USAGE, *_usage_columns(taken))
+    if given_back:
+        status = await conn.execute(GIVE_BACK_USAGE, *_usage_columns(given_back))
+        if status != f"UPDATE {len(given_back)}":
+            raise LedgerInconsistent(
+                f"room given back to usage rows that do not exist ({status} of "
+                f"{len(given_back)}): {[k for k, _ in given_back][:3]}")
 
 
-async def _save_budget(conn: asyncpg.Connection, budget: Any) -> None:
+def _usage_columns(rows: Sequence[tuple[UsageKey, Usage]]) -> list[list[Any]]:
+    columns: list[list[Any]] = [[k[i] for k, _ in rows] for i in range(5)]
+    return [*columns, [d.count for _, d in rows], [d.fen for _, d in rows]]
+
+
+async def _save_budget(conn: asyncpg.Connection, budget: Mapping[BudgetKey, int]) -> None:
     changed = [(k, fen) for k, fen in budget.items() if fen]
     if changed:
         await conn.execute(ADD_BUDGET, [k[0] for k, _ in changed], [k[1] for k, _ in changed],

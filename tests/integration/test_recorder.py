@@ -1,0 +1,48 @@
+"""The ledger's service layer on the real PostgreSQL, batch by batch."""
+
+from __future__ import annotations
+
+import orjson
+
+from puhui.engine.catalogue import load_catalogue
+from puhui.stack.config import StackConfig
+from services.ledger.service_layer.recorder import Recorder
+from services.runtime import db
+from services.runtime.records import Decoded, InboundRecord, decode_batch
+from tests.feeds import Feed
+
+USAGE = """
+select limit_name, count, fen from limit_usage where member_id = $1 order by limit_name
+"""
+
+
+def _batch(lines: list[tuple[str, dict[str, object]]]) -> list[Decoded]:
+    records = [InboundRecord(t, 0, i, None, orjson.dumps(v)) for i, (t, v) in enumerate(lines)]
+    decoded, rejected = decode_batch(records)
+    assert not rejected
+    return decoded
+
+
+async def test_a_reversal_in_a_later_batch_gives_the_room_back(stack: StackConfig) -> None:
+    pool = await db.create_pool(stack.database_url)
+    try:
+        await db.migrate(pool)
+        recorder = Recorder(pool, load_catalogue(), "test")
+        feed = Feed()
+        feed.register(0)
+        feed.issue(0)
+        ride = feed.swipe(0, "4111", 400, "2027-01-20T08:00:00+08:00")
+        await recorder.record(_batch(feed.lines), [])
+        paid = await pool.fetch(USAGE, feed.member(0))
+        feed.lines.clear()
+        feed.swipe(0, "4111", 400, "2027-01-20T08:30:00+08:00", "reversal", ride)
+        feed.lines.append(feed.lines[0])  # its resend, in the same batch
+        await recorder.record(_batch(feed.lines), [])
+        given_back = await pool.fetch(USAGE, feed.member(0))
+        amounts = await pool.fetch("select amount_fen from payouts where member_id = $1 "
+                                   "order by amount_fen", feed.member(0))
+    finally:
+        await pool.close()
+    assert [tuple(r) for r in paid] == [("daily_rides", 1, 100), ("monthly_money", 1, 100)]
+    assert [tuple(r) for r in given_back] == [("daily_rides", 0, 0), ("monthly_money", 0, 0)]
+    assert [r["amount_fen"] for r in amounts] == [-100, 100]
