@@ -31,33 +31,33 @@ values ($1, $2, $3, 'prepared', 0, 0, $4, $5)
 # a payout joins a batch only from `pending` (or no row yet): one payout, at most one batch
 GATHER = """
 with taken as (
-    insert into payout_settlement (payout_id, recorded_at, state, batch_id, updated_at)
-    select p.payout_id, p.recorded_at, 'batched', $1, $5 from payouts p
+    insert into payout_settlement (payout_id, recorded_at, amount_fen, state, batch_id,
+                                   updated_at)
+    select p.payout_id, p.recorded_at, p.amount_fen, 'batched', $1, $5 from payouts p
      where p.programme = $2 and p.occurred_at >= $3 and p.occurred_at < $4
     on conflict (payout_id) do update
        set state = 'batched', batch_id = excluded.batch_id, updated_at = excluded.updated_at
      where payout_settlement.state = 'pending'
-    returning payout_id
+    returning amount_fen
 )
-select count(*) as payout_count, coalesce(sum(p.amount_fen), 0)::bigint as total_fen
-  from taken join payouts p using (payout_id)
+select count(*) as payout_count, coalesce(sum(amount_fen), 0)::bigint as total_fen from taken
 """
 SET_BATCH_TOTALS = """
 update settlement_batches set payout_count = $2, total_fen = $3 where batch_id = $1
 """
 LOCK_BATCH = "select * from settlement_batches where batch_id = $1 for update"
 UNAPPROVED_LARGE = f"""
-select p.payout_id from payout_settlement s join payouts p using (payout_id)
- where s.batch_id = $1 and abs(p.amount_fen) > {LARGE_PAYOUT_FEN} and s.approved_by is null
- order by p.payout_id
+select payout_id from payout_settlement
+ where batch_id = $1 and abs(amount_fen) > {LARGE_PAYOUT_FEN} and approved_by is null
+ order by payout_id
 """
 APPROVE_BATCH = """
 update settlement_batches set status = 'approved', approved_by = $2, approved_at = $3
  where batch_id = $1
 """
 ENSURE_SETTLEMENT_ROW = """
-insert into payout_settlement (payout_id, recorded_at, state)
-select payout_id, recorded_at, 'pending' from payouts where payout_id = $1
+insert into payout_settlement (payout_id, recorded_at, amount_fen, state)
+select payout_id, recorded_at, amount_fen, 'pending' from payouts where payout_id = $1
 on conflict (payout_id) do nothing
 """
 LOCK_PAYOUT = """
@@ -89,9 +89,8 @@ select p.payout_id, p.member_id, n.name, c.card_id, p.amount_fen, p.programme, p
  order by p.payout_id
 """
 LOCK_CONFIRMED = """
-select s.payout_id, s.batch_id, s.state, p.amount_fen
-  from payout_settlement s join payouts p using (payout_id)
- where s.payout_id = any($1::text[]) order by s.payout_id for update of s
+select payout_id, batch_id, state, amount_fen from payout_settlement
+ where payout_id = any($1::text[]) order by payout_id for update
 """
 CONFIRM = """
 update payout_settlement s

@@ -214,31 +214,46 @@ later one is already shown: a live poll looks back this far and the page drops r
 
 def stream_query(where: PayoutFilter, after: Cursor | None, limit: int | None, *,
                  newer_than: Cursor | None = None) -> tuple[str, list[object]]:
-    """The stream's SQL for a filter, newest first, after a cursor (or newer than one)."""
+    """The stream's SQL for a filter, in `order_of(where)`, after a cursor (or newer than one)."""
     args: list[object] = []
 
     def arg(value: object) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    # with a settled/failed/... status, walk payout_settlement's (state, recorded_at) index
-    by_state = where.status is not None and where.status != "pending"
-    keyset = "s.recorded_at, s.payout_id" if by_state else "p.recorded_at, p.payout_id"
+    # a live poll always asks what was recorded since, newest first, whatever the view's order
+    columns = order_of(where) if newer_than is None else recorded_order(where)
+    keyset = ", ".join(columns)
     conditions = _conditions(where, arg)
-    if by_state:
+    if where.status == "pending":
+        # an anti-join the planner runs as a nested loop beside the keyset scan
+        conditions.append("not exists (select 1 from payout_settlement x"
+                          " where x.payout_id = p.payout_id and x.state <> 'pending')")
+    elif where.status is not None:
         conditions.append(f"s.state = {arg(where.status)}")
-    elif where.status == "pending":
-        conditions.append("(s.payout_id is null or s.state = 'pending')")
     if after is not None:
-        conditions.append(f"({keyset}) < ({arg(after.recorded_at)}, {arg(after.payout_id)})")
+        conditions.append(f"({keyset}) < ({arg(after.moment)}, {arg(after.payout_id)})")
     if newer_than is not None:
-        conditions.append(f"({keyset}) > ({arg(newer_than.recorded_at - LIVE_OVERLAP)}, '')")
-    order = ", ".join(f"{column} desc" for column in keyset.split(", "))
+        conditions.append(f"{columns[0]} > {arg(newer_than.moment - LIVE_OVERLAP)}")
+    order = ", ".join(f"{column} desc" for column in columns)
     sql = (f"select {PAYOUT_COLUMNS} {PAYOUT_FROM}"
            f" where {' and '.join(conditions) or 'true'} order by {order}")
     if limit is not None:
         sql += f" limit {arg(limit)}"
     return sql, args
+
+
+def order_of(where: PayoutFilter) -> tuple[str, str]:
+    """The keyset of a view: by when its payouts occurred if it has a date range (an index
+    range on the days), else by when they were recorded; with a status other than pending,
+    along payout_settlement's (state, recorded_at) index."""
+    return ("p.occurred_at", "p.payout_id") if where.dated else recorded_order(where)
+
+
+def recorded_order(where: PayoutFilter) -> tuple[str, str]:
+    if where.status is not None and where.status != "pending":
+        return "s.recorded_at", "s.payout_id"
+    return "p.recorded_at", "p.payout_id"
 
 
 def _conditions(where: PayoutFilter, arg: Any) -> list[str]:

@@ -53,9 +53,10 @@ async def payouts(
 ) -> models.PayoutPage:
     """The payout stream, newest first (by when it was recorded), filtered.
 
-    Dates are Shanghai days of `occurred_at`, inclusive. Page with `after` (the `next` cursor
-    of the page before); poll for new payouts with `since` (the `newest` cursor shown): the
-    answer then holds the payouts recorded since, newest first, with a little overlap.
+    Dates are Shanghai days of `occurred_at`, inclusive; a view with dates is ordered by when
+    its payouts occurred. Page with `after` (the `next` cursor of the page before); poll for
+    new payouts with `since` (the `newest` cursor shown): the answer then holds the payouts
+    recorded since, with a little overlap (drop the ones already shown).
     """
     where = _filter(programme, member_id, merchant_id, date_from, date_to, status, min_fen,
                     max_fen)
@@ -66,10 +67,12 @@ async def payouts(
         rows = await fin.views.payouts(where, _cursor(after), limit + 1)
     more = newer is None and len(rows) > limit
     rows = rows[:limit]
-    cursors = [Cursor(row["recorded_at"], row["payout_id"]).text() for row in rows]
-    return models.PayoutPage(items=[shape.payout(row, staff) for row in rows],
-                             next=cursors[-1] if more else None,
-                             newest=cursors[0] if cursors else since)
+    order = "occurred_at" if where.dated else "recorded_at"
+    latest = max(((row["recorded_at"], row["payout_id"]) for row in rows), default=None)
+    return models.PayoutPage(
+        items=[shape.payout(row, staff) for row in rows],
+        next=Cursor(rows[-1][order], rows[-1]["payout_id"]).text() if more else None,
+        newest=Cursor(*latest).text() if latest else since)
 
 
 @router.get("/payouts.csv", response_class=StreamingResponse,

@@ -1,7 +1,9 @@
 """The payout stream: its filters and its keyset cursor, newest first.
 
-The stream is ordered by (recorded_at, payout_id) descending. A cursor is that pair of the
-last row shown, as opaque URL-safe text; the next page is what comes strictly after it.
+The stream is ordered by (recorded_at, payout_id) descending, or, for a view with a date
+range, by (occurred_at, payout_id): the days it names are then an index range. A cursor is
+that pair of the last row shown, as opaque URL-safe text; the next page is what comes
+strictly after it. A live poll's cursor is always the newest (recorded_at, payout_id) shown.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    recorded_at: datetime
+    moment: datetime
+    """recorded_at, or occurred_at in a view ordered by it."""
     payout_id: str
 
     def text(self) -> str:
-        raw = f"{self.recorded_at.astimezone(UTC).isoformat()}|{self.payout_id}"
+        raw = f"{self.moment.astimezone(UTC).isoformat()}|{self.payout_id}"
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -58,6 +61,11 @@ class PayoutFilter:
     status: str | None = None
     min_fen: int | None = None
     max_fen: int | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Does the view name a range of days (and so is ordered by when payouts occurred)?"""
+        return self.occurred_from() is not None or self.occurred_before() is not None
 
     def occurred_from(self) -> datetime | None:
         """00:00 of `date_from`; a day before `FIRST_DAY` bounds nothing."""

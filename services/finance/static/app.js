@@ -207,9 +207,9 @@ async function showStream(_, params) {
   more.addEventListener("click", () => page().catch((e) => notice(e.message, true)));
   await page();
   state.poll = setInterval(async () => {
-    if (!newest) { newest = null; }
+    // with nothing shown yet, the first page itself is what is new
     const q = new URLSearchParams(query);
-    if (newest) q.set("since", newest); else return;
+    if (newest) q.set("since", newest);
     try {
       const data = await getJSON(`/api/payouts?${q}`);
       const fresh = data.items.filter((p) => !shown.has(p.payout_id));

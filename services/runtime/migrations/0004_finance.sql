@@ -10,6 +10,8 @@ alter table payouts add column merchant_id text, add column merchant_name text;
 create index payouts_programme_recorded on payouts (programme, recorded_at, payout_id);
 create index payouts_merchant_recorded on payouts (merchant_id, recorded_at, payout_id)
     where merchant_id is not null;
+-- A view with a date range is ordered by when its payouts occurred (docs/finance.md).
+create index payouts_occurred on payouts (occurred_at, payout_id);
 -- Payouts over 1,000 CNY need their own approval: the queue of them stays small.
 create index payouts_large on payouts (recorded_at, payout_id) where abs(amount_fen) > 100000;
 
@@ -51,10 +53,12 @@ create index settlement_batches_day on settlement_batches (programme, business_d
 create index settlement_batches_status on settlement_batches (status, prepared_at);
 
 -- A payout's settlement, once finance has touched it (no row: pending, never batched).
--- recorded_at is the payout's, copied so that the stream's status filter keeps its keyset.
+-- recorded_at and amount_fen are the payout's, copied so that the stream's status filter
+-- keeps its keyset and a batch's sums and checks need not read the payouts again.
 create table payout_settlement (
     payout_id      text        primary key references payouts,
     recorded_at    timestamptz not null,
+    amount_fen     bigint      not null,
     state          text        not null check (state in ('pending', 'batched', 'exported', 'settled', 'failed')),
     batch_id       text        references settlement_batches,
     approved_by    text,

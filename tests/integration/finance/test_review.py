@@ -96,3 +96,19 @@ async def test_held_events_and_dead_letters_are_counted_with_ages(
         for count in body["counts"]:
             assert count["count"] >= 1
             assert count["oldest_age_seconds"] >= 0
+
+
+async def test_a_view_with_dates_is_ordered_by_when_payouts_occurred(
+        client: httpx.AsyncClient, staff: Staff, payouts: Payouts) -> None:
+    late = await payouts.add(100, minute=50)  # recorded first, occurred last
+    early = await payouts.add(200, minute=5)
+    viewer, member = staff.auth(Role.VIEWER), f"{payouts.prefix}-m1"
+    day = payouts.day.isoformat()
+    assert await _all_pages(client, viewer, {"member_id": member, "limit": 1}) == [early, late]
+    dated = {"member_id": member, "date_from": day, "date_to": day, "limit": 1}
+    assert await _all_pages(client, viewer, dated) == [late, early]
+    first = (await client.get("/api/payouts", auth=viewer, params=dated)).json()
+    newer = await payouts.add(300, minute=1)
+    polled = (await client.get("/api/payouts", auth=viewer,
+                               params={**dated, "since": first["newest"]})).json()
+    assert newer in [p["payout_id"] for p in polled["items"]]
