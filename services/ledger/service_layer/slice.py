@@ -37,7 +37,10 @@ class SliceKeys:
     def periods(self) -> set[str]:
         keys = {EVER}
         for day in self.days:
-            keys |= {day_key(day), month_key(day), year_key(day), window_key(day.year)}
+            # A window is keyed by its configured year; one that spans New Year belongs to
+            # the year before the day's own.
+            keys |= {day_key(day), month_key(day), year_key(day), window_key(day.year),
+                     window_key(day.year - 1)}
         return keys
 
     def years(self) -> set[int]:
