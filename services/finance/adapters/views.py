@@ -91,8 +91,9 @@ select * from settlement_batches where status = $1
 BATCH = "select * from settlement_batches where batch_id = $1"
 BATCH_PAYOUTS = f"""
 select {PAYOUT_COLUMNS} {PAYOUT_FROM}
- where p.payout_id in (select payout_id from payout_settlement where batch_id = $1)
- order by abs(p.amount_fen) desc, p.payout_id limit $2
+ where p.payout_id in (select payout_id from payout_settlement where batch_id = $1
+                        order by abs(amount_fen) desc, payout_id limit $2)
+ order by abs(p.amount_fen) desc, p.payout_id
 """
 BATCHABLE_DAYS = """
 select t.programme, t.day, (t.payouts + t.clawbacks)::bigint as recorded,

@@ -38,13 +38,15 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str) -> Cursor:
+        """The cursor `text()` wrote; BadCursor for anything else."""
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
             moment, payout_id = raw.split("|", 1)
             recorded_at = datetime.fromisoformat(moment)
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise BadCursor("not a cursor of this stream") from None
-        if recorded_at.tzinfo is None or not payout_id or "\x00" in payout_id:
+        if recorded_at.tzinfo is None or not payout_id or "\x00" in payout_id \
+                or not FIRST_DAY <= recorded_at.date() <= LAST_DAY:
             raise BadCursor("not a cursor of this stream")
         return cls(recorded_at, payout_id)
 

@@ -65,7 +65,8 @@ def test_a_cursor_reads_back_as_itself(recorded_at: datetime, payout_id: str) ->
     assert Cursor.parse(cursor.text()) == cursor
 
 
-@pytest.mark.parametrize("text", ["", "xyz", "bm90IGEgY3Vyc29y", "MjAyNy0wMy0xMHxw"])
+@pytest.mark.parametrize("text", ["", "xyz", "bm90IGEgY3Vyc29y", "MjAyNy0wMy0xMHxw",
+                                  Cursor(datetime(1, 1, 1, tzinfo=UTC), "p").text()])
 def test_a_foreign_cursor_is_refused(text: str) -> None:
     with pytest.raises(BadCursor):
         Cursor.parse(text)
