@@ -26,6 +26,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from puhui.engine.catalogue import load_catalogue
 from puhui.engine.periods import SHANGHAI
 from puhui.settings import Connections
 from services.finance.adapters import settlement as settlement_sql
@@ -157,6 +158,13 @@ async def load(url: str) -> None:
         print(f"{seq:,} payouts loaded in {time.monotonic() - started:.0f} s", flush=True)
         rows = list(denials(rng, seq + 1))
         await conn.copy_records_to_table("audit_trail", columns=TRAIL_COLUMNS, records=rows)
+        # the synthetic month pays more than some yearly budgets allow; the ledger never would
+        budgets = {p.name: p.yearly_budget_fen for p in load_catalogue().programmes}
+        await conn.execute(
+            "insert into budget_spent (programme, year, spent_fen) select t.programme, 2027,"
+            " least(sum(t.paid_fen - t.clawed_back_fen), b.budget) from payout_daily_totals t"
+            " join unnest($1::text[], $2::bigint[]) as b(programme, budget) using (programme)"
+            " group by t.programme, b.budget", list(budgets), list(budgets.values()))
         await _settle_first_days(conn)
         await _holds_and_dead_letters(conn, rng)
         await conn.execute("vacuum analyze")
