@@ -115,7 +115,7 @@ class ServiceMetrics:
             budget_fen=Gauge("puhui_budget_fen", "Yearly budget of a programme",
                              ["programme"], registry=reg),
             budget_left_fen=Gauge("puhui_budget_left_fen",
-                                  "Budget left in a programme's latest budget year",
+                                  "Budget left of a programme in this year or a later one",
                                   ["programme", "year"], registry=reg),
         )
 
@@ -133,23 +133,21 @@ class ServiceMetrics:
         self._lag_partitions.update(now)
 
     def observe_budgets(self, budgets: Mapping[str, int],
-                        spent: Mapping[tuple[str, int], int]) -> None:
-        """Yearly budgets from the catalogue, and what is left in each programme's latest
-        budget year (an earlier year's budget no longer matters to anyone watching)."""
+                        spent: Mapping[tuple[str, int], int], from_year: int) -> None:
+        """Yearly budgets from the catalogue, and what is left of each programme's budget in
+        `from_year` and later (an earlier year is closed: its budget matters to no one)."""
         for programme, fen in budgets.items():
             self.budget_fen.labels(programme).set(fen)
-        latest: dict[str, int] = {}
-        for programme, year in spent:
-            if programme in budgets:
-                latest[programme] = max(year, latest.get(programme, year))
-        shown = {(programme, str(year)) for programme, year in latest.items()}
-        for gone in self._budget_years - shown:
+        shown = {(programme, year): max(budgets[programme] - fen, 0)
+                 for (programme, year), fen in spent.items()
+                 if programme in budgets and year >= from_year}
+        labels = {(programme, str(year)) for programme, year in shown}
+        for gone in self._budget_years - labels:
             self.budget_left_fen.remove(*gone)
-        for programme, year in latest.items():
-            left = max(budgets[programme] - spent[(programme, year)], 0)
+        for (programme, year), left in shown.items():
             self.budget_left_fen.labels(programme, str(year)).set(left)
         self._budget_years.clear()
-        self._budget_years.update(shown)
+        self._budget_years.update(labels)
 
     def observe_outbox(self, backlog: int, oldest_seconds: float) -> None:
         self.outbox_backlog.set(backlog)

@@ -10,12 +10,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
+from puhui.engine.periods import local_date
 from services.runtime import outbox
 from services.runtime.metrics import ServiceMetrics
+from services.runtime.records import utc_now
 
 log = logging.getLogger(__name__)
 PROBE_EVERY_SECONDS = 5.0
@@ -44,12 +47,14 @@ def outbox_probe(metrics: ServiceMetrics) -> Probe:
     return probe
 
 
-def budget_probe(metrics: ServiceMetrics, catalogue: Catalogue) -> Probe:
+def budget_probe(metrics: ServiceMetrics, catalogue: Catalogue,
+                 now: Callable[[], datetime] = utc_now) -> Probe:
+    """Budget left of this year (Asia/Shanghai) and of any later one events have reached."""
     budgets = {p.name: p.yearly_budget_fen for p in catalogue.programmes}
 
     async def probe(conn: asyncpg.Connection) -> None:
         rows = await conn.fetch(BUDGETS_SPENT)
         metrics.observe_budgets(budgets, {(r["programme"], r["year"]): r["spent_fen"]
-                                          for r in rows})
+                                          for r in rows}, local_date(now()).year)
 
     return probe

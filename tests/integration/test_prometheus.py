@@ -17,6 +17,8 @@ import pytest
 from puhui.stack import lifecycle
 from puhui.stack.config import StackConfig
 from puhui.stack.prometheus import PrometheusNode
+from puhui.topics import PARTITIONS
+from services import disbursement
 from tests.e2e.processes import Services, payouts_when
 from tests.feeds import simulate, standard_feed
 from tests.integration.ledger_harness import produce
@@ -119,6 +121,23 @@ async def test_prometheus_returns_the_payout_count_the_feed_produced(
     assert await _value(prometheus, "sum(puhui_payout_fen_total)") == fen_before + paid_fen
     backlog = await _until(prometheus, "max(puhui_outbox_backlog)", lambda v: v == 0)
     assert backlog == 0, "the relay published the whole outbox"
+    # the feed's year (2027) has budget rows now; the ledger services read them every 5 s
+    left = 'min(puhui_budget_left_fen{programme="books", year="2027"})'
+    assert (await _until(prometheus, left, lambda v: v is not None) or 0) > 0
+    assert await _value(prometheus, 'max(puhui_budget_fen{programme="books"})') == 200_000_000
+
+
+async def test_consumer_lag_is_reported_for_every_partition(prometheus: PrometheusNode) -> None:
+    partitions = 'count by (topic) (puhui_consumer_lag{job="disbursement"})'
+    want = {topic: PARTITIONS[topic] for topic in disbursement.SPEC.topics}
+    got: dict[str, int] = {}
+    for _ in range(60):
+        result = await asyncio.to_thread(_api, prometheus, "query", query=partitions)
+        got = {r["metric"]["topic"]: int(r["value"][1]) for r in result["result"]}
+        if got == want:
+            break
+        await asyncio.sleep(0.5)
+    assert got == want
 
 
 async def test_what_prometheus_scraped_is_the_documented_catalogue(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
+from puhui.engine.catalogue import load_catalogue
 from puhui.engine.decisions import ClawedBack, Denied, Held, Paid
 from schemas.decode import Invalid, decode
 from services import disbursement
@@ -16,6 +19,7 @@ from services.audit.service_layer.intake import read_entry
 from services.ledger.consumer import LedgerConsumer
 from services.ledger.service_layer.recorder import BatchReport
 from services.runtime.metrics import ServiceMetrics, reason_class
+from services.runtime.probes import budget_probe, outbox_probe, sample_every
 from services.runtime.records import Decoded, InboundRecord, Rejected
 
 
@@ -60,16 +64,17 @@ def test_lag_follows_the_assignment() -> None:
     assert _sample(registry, "puhui_consumer_lag", topic="card.transactions", partition="1") == 7
 
 
-def test_budget_left_in_each_programmes_latest_year() -> None:
+def test_budget_left_of_this_year_and_later_ones() -> None:
     metrics, registry = _metrics()
     budgets = {"cinema": 1_000, "books": 500}
     metrics.observe_budgets(budgets, {("cinema", 2027): 400, ("books", 2027): 700,
-                                      ("elsewhere", 2027): 1})
+                                      ("cinema", 2026): 1, ("elsewhere", 2027): 1}, 2027)
     assert _sample(registry, "puhui_budget_fen", programme="cinema") == 1_000
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") == 600
     assert _sample(registry, "puhui_budget_left_fen", programme="books", year="2027") == 0
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2026") is None
     assert _sample(registry, "puhui_budget_left_fen", programme="elsewhere", year="2027") is None
-    metrics.observe_budgets(budgets, {("cinema", 2027): 400, ("cinema", 2028): 10})
+    metrics.observe_budgets(budgets, {("cinema", 2027): 400, ("cinema", 2028): 10}, 2028)
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") is None
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2028") == 990
 
@@ -129,3 +134,48 @@ async def test_the_ledger_consumer_counts_payouts_clawbacks_holds_and_dead_lette
     assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="1.0") == 0
     assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="5.0") == 2
     assert _sample(registry, "puhui_batch_seconds_count") == 1
+
+
+class _Conn:
+    """Answers the probes' two queries as PostgreSQL would."""
+
+    async def fetchrow(self, _query: str) -> tuple[int, float]:
+        return (3, 42.5)  # unsent outbox rows, age of the oldest
+
+    async def fetch(self, _query: str) -> list[dict[str, object]]:
+        return [{"programme": "cinema", "year": 2027, "spent_fen": 299_000_000},
+                {"programme": "cinema", "year": 2026, "spent_fen": 1}]
+
+
+class _Pool:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_Conn]:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("connection refused")
+        yield _Conn()
+
+
+async def test_probes_read_the_outbox_and_the_budgets_and_outlive_a_failure() -> None:
+    metrics, registry = _metrics()
+    stop = asyncio.Event()
+    pool = _Pool(failures=1)
+    new_year = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)  # 2027-01-01 00:00 in Shanghai
+    probes = [outbox_probe(metrics), budget_probe(metrics, load_catalogue(), lambda: new_year)]
+    tasks = [asyncio.create_task(sample_every(pool, p, stop, seconds=0.01))  # type: ignore[arg-type]
+             for p in probes]
+    for _ in range(200):
+        if _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") and \
+                _sample(registry, "puhui_outbox_backlog"):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.gather(*tasks)
+    assert _sample(registry, "puhui_outbox_backlog") == 3
+    assert _sample(registry, "puhui_outbox_oldest_seconds") == 42.5
+    assert _sample(registry, "puhui_budget_fen", programme="cinema") == 300_000_000
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") == 1_000_000
+    assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2026") is None
