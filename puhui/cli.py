@@ -33,6 +33,9 @@ def _register() -> None:
     from services.finance.cli import finance
 
     main.add_command(finance)
+    from puhui.bench.cli import bench
+
+    main.add_command(bench)
 
 
 _register()

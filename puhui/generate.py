@@ -1,16 +1,20 @@
 """`puhui generate`: a seeded, reproducible synthetic population and feed, as JSON lines.
 
-Each line is `{"topic": ..., "value": {...}}`, in processing order, ready for `puhui simulate`.
+Each line is `{"topic": ..., "value": {...}}`, in processing order, ready for `puhui simulate`;
+or, with `--kafka`, each value produced straight into its topic with its key.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import BinaryIO
 
 import click
 import orjson
+from aiokafka.errors import KafkaError
 
+from puhui.feed_producer import produce_lines
 from puhui.progress import progress
 from puhui.synthetic.feed import FeedPlan, feed
 
@@ -71,6 +75,13 @@ CHUNK = 8_192
     show_default=True,
     help="Where to write the JSON lines (- for stdout).",
 )
+@click.option(
+    "--kafka",
+    "bootstrap",
+    metavar="BOOTSTRAP",
+    default=None,
+    help="Produce into Kafka at BOOTSTRAP (host:port) instead of writing lines.",
+)
 def generate(
     members: int,
     cards: int,
@@ -80,15 +91,25 @@ def generate(
     duplicates_rate: float,
     max_swipes: int | None,
     out: BinaryIO,
+    bootstrap: str | None,
 ) -> None:
-    """Write a seeded synthetic feed (JSON lines) for `puhui simulate`.
+    """Write a seeded synthetic feed (JSON lines) for `puhui simulate`, or produce it into
+    Kafka (`--kafka`), keyed by card, member or date.
 
     Registrations and card issues first, then day by day the clock, card transactions
     (commutes, trips home, cinema, books, shopping, refunds, reversals, resends), certificates
     and honours.
     """
     plan = FeedPlan(members, cards, days, start_date.date(), seed, duplicates_rate, max_swipes)
-    write_feed(plan, out)
+    if bootstrap is None:
+        write_feed(plan, out)
+        return
+    try:
+        with progress("producing", plan.expected_lines()) as advance:
+            sent = asyncio.run(produce_lines(feed(plan), bootstrap, advance))
+    except KafkaError as error:
+        raise click.ClickException(f"Kafka at {bootstrap}: {error}") from None
+    click.echo(f"produced {sent:,} events to {bootstrap}", err=True)
 
 
 def write_feed(plan: FeedPlan, out: BinaryIO) -> int:

@@ -6,6 +6,7 @@ get the most because disbursement is the service that scales out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 CARD_TRANSACTIONS: Final = "card.transactions"
@@ -25,3 +26,15 @@ PARTITIONS: Final[dict[str, int]] = {
     DEAD_LETTERS: 1,
     RELEASED: 4,
 }
+
+KEY_FIELDS: Final[dict[str, str]] = {
+    CARD_TRANSACTIONS: "card_id",
+    MEMBER_ENROLMENT: "member_id",
+    CLOCK_DAYS: "date",
+}
+"""The field of an inbound message whose value is its Kafka key (docs/PRODUCT.md)."""
+
+
+def key_of(topic: str, value: Mapping[str, object]) -> bytes:
+    """The Kafka key of an inbound message: its card, its member or its date."""
+    return str(value[KEY_FIELDS[topic]]).encode()

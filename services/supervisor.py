@@ -22,10 +22,9 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.settings import Connections
 from puhui.synthetic.feed import FeedPlan, feed
+from puhui.topics import key_of
 from services.bootstrap import DEFAULT_METRICS_PORTS
 
-KEY_FIELD = {"card.transactions": "card_id", "member.enrolment": "member_id",
-             "clock.days": "date"}
 TOTALS = """
 select programme, count(*) filter (where kind = 'payout') as payouts,
        count(*) filter (where kind = 'clawback') as clawbacks, sum(amount_fen) as net
@@ -114,8 +113,7 @@ async def produce_demo(bootstrap: str, members: int) -> int:
     sent = 0
     try:
         for topic, value in feed(plan):
-            key = str(value[KEY_FIELD[topic]]).encode()
-            await producer.send(topic, orjson.dumps(value), key=key)
+            await producer.send(topic, orjson.dumps(value), key=key_of(topic, value))
             sent += 1
         await producer.flush()
     finally:

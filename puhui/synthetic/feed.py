@@ -57,6 +57,23 @@ def feed(plan: FeedPlan) -> Iterator[Line]:
     """Every line of the feed, in processing order."""
     rng = random.Random(plan.seed)  # noqa: S311  # synthetic data must repeat from its seed
     yield from enrolment(rng, plan.members, min(plan.cards, plan.members), plan.start_date)
+    yield from _days(rng, plan)
+
+
+def population_feed(plan: FeedPlan) -> Iterator[Line]:
+    """Only the registrations and card issues of `plan` (all before its first day)."""
+    rng = random.Random(plan.seed)  # noqa: S311  # synthetic data must repeat from its seed
+    yield from enrolment(rng, plan.members, min(plan.cards, plan.members), plan.start_date)
+
+
+def daily_feed(plan: FeedPlan) -> Iterator[Line]:
+    """Only the days of `plan`: clock, card transactions, certificates and honours, for a
+    population already registered (same member and card numbering as `population_feed`)."""
+    rng = random.Random(plan.seed + 1)  # noqa: S311  # synthetic data must repeat from its seed
+    yield from _days(rng, plan)
+
+
+def _days(rng: random.Random, plan: FeedPlan) -> Iterator[Line]:
     if plan.max_swipes == 0:
         return
     swipes = _Resending(rng, plan.duplicates_rate, plan.max_swipes)

@@ -1,0 +1,97 @@
+"""The four services as processes on the bench database, their peak memory, their profiles."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("enrolment", "disbursement", "audit", "relay")
+STOP_WITHIN_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of `pid` now (VmRSS), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0
+
+
+@dataclass
+class Fleet:
+    """Start every service; `sample()` keeps each one's peak RSS; `stop()` ends them."""
+
+    env: dict[str, str]
+    logs: Path
+    profile: tuple[str, ...] = ()
+    """Services to record with py-spy while they run (`<logs>/<name>.<n>.collapsed.txt`)."""
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    peak_rss: dict[str, int] = field(default_factory=dict)
+    profiles: list[Path] = field(default_factory=list)
+    _spies: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _starts: int = 0
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._starts += 1
+        for name in SERVICES:
+            self.ports[name] = free_port()
+            argv = [sys.executable, "-m", "puhui", "service", name,
+                    "--metrics-port", str(self.ports[name])]
+            with (self.logs / f"{name}.log").open("ab") as log:
+                self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log,
+                                                    stderr=log, start_new_session=True)
+        for name in self.profile:
+            self._spy(name)
+
+    def _spy(self, name: str) -> None:
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        out = self.logs / f"{name}.{self._starts}.collapsed.txt"
+        argv = [spy, "record", "--pid", str(self.procs[name].pid), "--format", "raw",
+                "--rate", "100", "--nonblocking", "--output", str(out)]
+        self._spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL))
+        self.profiles.append(out)
+
+    def sample(self) -> None:
+        for name, proc in self.procs.items():
+            self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss_bytes(proc.pid))
+
+    def dead(self) -> list[str]:
+        return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=STOP_WITHIN_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for spy in self._spies:  # py-spy writes its file when its target exits
+            try:
+                spy.wait(timeout=STOP_WITHIN_SECONDS)
+            except subprocess.TimeoutExpired:
+                spy.terminate()
+        self._spies.clear()
+        self.procs.clear()

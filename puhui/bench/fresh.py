@@ -1,0 +1,108 @@
+"""A clean slate for each run: the bench's own database and freshly created topics.
+
+The services' consumer groups must not remember offsets of the old topics (checked: the run
+stops with the reason rather than measure something else). No other consumer may be in
+them either: a `puhui run` on the same broker would take half the work; stop it first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
+
+from services.runtime import db
+
+BENCH_DATABASE = "puhui_bench"
+FLOOR_TOPIC = "puhui.bench.floor"
+"""Where the raw floor writes what it reads."""
+SERVICE_GROUPS = ("puhui-enrolment", "puhui-disbursement", "puhui-audit")
+# The bench's commit timestamps: NOTIFY is delivered when the inserting transaction commits,
+# and its payload names the transaction, so each payout's "recorded" moment is its commit.
+COMMIT_SIGNAL = "puhui_bench_payouts"
+SIGNAL_TRIGGER = f"""
+create function bench_payouts_committed() returns trigger language plpgsql as $$
+begin
+    perform pg_notify('{COMMIT_SIGNAL}', (pg_current_xact_id()::text::bigint % 4294967296)::text);
+    return null;
+end $$;
+create trigger bench_payouts_committed after insert on payouts
+    for each statement execute function bench_payouts_committed();
+"""
+
+
+class NotClean(Exception):
+    """The broker or the database cannot be made clean for a run; says why."""
+
+
+def bench_dsn(database_url: str, name: str = BENCH_DATABASE) -> str:
+    """The same server and user as `database_url`, another database."""
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def fresh_database(database_url: str) -> str:
+    """Drop and create the bench database, migrate it, add the commit signal; its DSN."""
+    dsn = bench_dsn(database_url)
+    conn = await asyncpg.connect(bench_dsn(database_url, "postgres"), timeout=10)
+    try:
+        await conn.execute(f'drop database if exists "{BENCH_DATABASE}" with (force)')
+        await conn.execute(f'create database "{BENCH_DATABASE}"')
+    finally:
+        await conn.close()
+    pool = await db.create_pool(dsn, attempts=5)
+    try:
+        await db.migrate(pool)
+        await pool.execute(SIGNAL_TRIGGER)
+    finally:
+        await pool.close()
+    return dsn
+
+
+async def fresh_topics(bootstrap: str, partitions: dict[str, int]) -> None:
+    """Delete and create `partitions`' topics; check no service group is left over."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [t for t in partitions if t in existing]
+        if doomed:
+            await admin.delete_topics(doomed, timeout_ms=30_000)
+        await _create(admin, partitions)
+        await _no_stale_offsets(admin, set(partitions))
+    finally:
+        await admin.close()
+
+
+async def _create(admin: AIOKafkaAdminClient, partitions: dict[str, int]) -> None:
+    """Deletion finishes in the background: retry until the names are free again."""
+    deadline = time.monotonic() + 60
+    wanted = dict(partitions)
+    while wanted:
+        try:
+            await admin.create_topics([NewTopic(t, n, 1) for t, n in wanted.items()],
+                                      timeout_ms=30_000)
+            return
+        except (TopicAlreadyExistsError, UnknownTopicOrPartitionError) as exc:
+            if time.monotonic() > deadline:
+                raise NotClean(f"topics still being deleted after 60 s: {exc}") from None
+            existing = set(await admin.list_topics())
+            wanted = {t: n for t, n in wanted.items() if t not in existing}
+            await asyncio.sleep(0.5)
+
+
+async def _no_stale_offsets(admin: AIOKafkaAdminClient, topics: set[str]) -> None:
+    for group in SERVICE_GROUPS:
+        try:
+            offsets = await admin.list_consumer_group_offsets(group)
+        except KafkaError:
+            continue
+        stale = sorted({tp.topic for tp, meta in offsets.items()
+                        if tp.topic in topics and meta.offset > 0})
+        if stale:
+            raise NotClean(f"group {group} still remembers offsets of {stale} after the "
+                           "topics were recreated")
