@@ -39,10 +39,10 @@ async def test_a_reversal_in_a_later_batch_gives_the_room_back(stack: StackConfi
         feed.lines.append(feed.lines[0])  # its resend, in the same batch
         await recorder.record(_batch(feed.lines), [])
         given_back = await pool.fetch(USAGE, feed.member(0))
-        amounts = await pool.fetch("select amount_fen from payouts where member_id = $1 "
-                                   "order by amount_fen", feed.member(0))
+        amounts = await pool.fetch("select amount_fen, merchant_id from payouts "
+                                   "where member_id = $1 order by amount_fen", feed.member(0))
     finally:
         await pool.close()
     assert [tuple(r) for r in paid] == [("daily_rides", 1, 100), ("monthly_money", 1, 100)]
     assert [tuple(r) for r in given_back] == [("daily_rides", 0, 0), ("monthly_money", 0, 0)]
-    assert [r["amount_fen"] for r in amounts] == [-100, 100]
+    assert [tuple(r) for r in amounts] == [(-100, "mch-4111"), (100, "mch-4111")]

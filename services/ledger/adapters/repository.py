@@ -124,10 +124,11 @@ on conflict (event_id) do nothing
 RELEASE_HELD = "update held_events set released_at = now() where event_id = any($1::text[])"
 INSERT_PAYOUTS = """
 insert into payouts (payout_id, kind, member_id, programme, amount_fen, source_event_id,
-    transaction_id, period, occurred_at, trace)
-select p, k, m, g, a, s, t, pe, o, tr::jsonb from unnest($1::text[], $2::text[], $3::text[],
-    $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
-    $10::text[]) as x(p, k, m, g, a, s, t, pe, o, tr)
+    transaction_id, period, occurred_at, trace, merchant_id, merchant_name)
+select p, k, m, g, a, s, t, pe, o, tr::jsonb, mi, mn from unnest($1::text[], $2::text[],
+    $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
+    $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+    as x(p, k, m, g, a, s, t, pe, o, tr, mi, mn)
 on conflict (payout_id) do nothing
 """
 
@@ -294,13 +295,17 @@ async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict
                            [h[-1].member_id for _, h in cards])
 
 
-async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout]) -> None:
+async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout],
+                       merchants: Mapping[str, tuple[str, str]]) -> None:
+    """Insert payouts; card ones carry the merchant of their source swipe."""
     if not payouts:
         return
+    shops = [merchants.get(p.source_event_id, (None, None)) for p in payouts]
     await conn.execute(
         INSERT_PAYOUTS, [p.payout_id for p in payouts], [p.kind for p in payouts],
         [p.member_id for p in payouts], [p.programme for p in payouts],
         [p.amount_fen for p in payouts], [p.source_event_id for p in payouts],
         [p.transaction_id for p in payouts], [p.period for p in payouts],
         [p.occurred_at for p in payouts],
-        ["[" + ",".join(s.model_dump_json() for s in p.trace) + "]" for p in payouts])
+        ["[" + ",".join(s.model_dump_json() for s in p.trace) + "]" for p in payouts],
+        [m for m, _ in shops], [n for _, n in shops])

@@ -27,6 +27,7 @@ from puhui.engine.state import (
     UsageKey,
 )
 from schemas import audit, payouts
+from schemas.card_transactions import CardTransaction
 from schemas.decode import InboundEvent
 from schemas.member_enrolment import MemberRegistered, MemberUpdated
 from schemas.payouts import Payout
@@ -71,6 +72,7 @@ class Recorder:
         if not fresh:
             return report
         await self._load(conn, ledger, fresh)
+        merchants = _merchants(fresh, ledger)
         outcomes = []
         for event in fresh:
             outcome = decide(event, ledger, self.catalogue)
@@ -79,7 +81,7 @@ class Recorder:
         merged = merge(outcomes)
         money = [d.to_payout() for d in merged.decisions if isinstance(d, Paid | ClawedBack)]
         await repo.save(conn, merged, _names(fresh))
-        await repo.save_payouts(conn, money)
+        await repo.save_payouts(conn, money, merchants)
         await outbox.write(conn, _outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report
@@ -138,6 +140,15 @@ def merge(outcomes: Sequence[Outcome]) -> Outcome:
         usage=usage, budget=budget, members=members, cards=cards, purchases=purchases,
         holds_added=tuple(i for o in outcomes for i in o.holds_added),
         holds_released=tuple(i for o in outcomes for i in o.holds_released))
+
+
+def _merchants(events: Sequence[InboundEvent], ledger: Ledger) -> dict[str, tuple[str, str]]:
+    """event id -> (merchant id, name) of every swipe this batch may decide, held ones too,
+    so a card payout can be found by its merchant."""
+    swipes = [e for e in events if isinstance(e, CardTransaction)]
+    swipes += [i.event for items in ledger.held.values() for i in items
+               if isinstance(i.event, CardTransaction)]
+    return {s.event_id: (s.merchant_id, s.merchant_name) for s in swipes}
 
 
 def _names(events: Sequence[InboundEvent]) -> dict[str, str]:
