@@ -69,7 +69,7 @@ class Figures:
     latency: Latency | None = None
     day: Stage | None = None
     rss_bytes: dict[str, int] = field(default_factory=dict)
-    profile: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    profile: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
     full_day: bool = False
 
     def full_day_seconds(self) -> float | None:

@@ -36,6 +36,14 @@ def read(paths: Iterable[Path]) -> tuple[Counter[str], Counter[str], int]:
     return own, total, samples
 
 
+def by_service(paths: Iterable[Path]) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    """`summary` for each service, from files named `<service>.<n>.collapsed.txt`."""
+    named: dict[str, list[Path]] = {}
+    for path in paths:
+        named.setdefault(path.name.split(".")[0], []).append(path)
+    return {name: found for name, files in named.items() if (found := summary(files))}
+
+
 def summary(paths: Iterable[Path]) -> dict[str, list[tuple[str, float]]]:
     """The top functions by their own time and by time spent in them or below, in %."""
     own, total, samples = read(paths)

@@ -64,7 +64,7 @@ class Bench:
         finally:
             fleet.stop()
         figures.rss_bytes = dict(fleet.peak_rss)
-        figures.profile = profile.summary(fleet.profiles)
+        figures.profile = profile.by_service(fleet.profiles)
         figures.load_after = os.getloadavg()
         return figures
 

@@ -106,11 +106,18 @@ select c, h::jsonb, m from unnest($1::text[], $2::text[], $3::text[]) as t(c, h,
 on conflict (card_id) do update set holdings = excluded.holdings,
     member_id = excluded.member_id, updated_at = now()
 """
+# One statement for the whole batch (a round trip per purchase was a third of a batch's time).
+# Each purchase's refund ids travel as a JSON array: unnest would flatten a text[][].
 UPSERT_PURCHASES = """
 insert into purchases (transaction_id, event_id, member_id, programme, period, amount_fen,
     earned_fen, refunded_fen, clawed_back_fen, usage_keys, budget_year, counted,
     count_returned, refund_ids)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14)
+select t, e, m, g, pe, a, ea, rf, cb, uk::jsonb, y, c, cr,
+       array(select v from jsonb_array_elements_text(ri::jsonb) with ordinality as r(v, n)
+             order by n)
+from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+            $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::int[], $12::bool[],
+            $13::bool[], $14::text[]) as x(t, e, m, g, pe, a, ea, rf, cb, uk, y, c, cr, ri)
 on conflict (transaction_id) do update set earned_fen = excluded.earned_fen,
     refunded_fen = excluded.refunded_fen, clawed_back_fen = excluded.clawed_back_fen,
     count_returned = excluded.count_returned, refund_ids = excluded.refund_ids
@@ -238,8 +245,9 @@ async def save(conn: asyncpg.Connection, outcome: Outcome,
     await _save_usage(conn, outcome.usage)
     await _save_budget(conn, outcome.budget)
     await _save_registry(conn, outcome, names or {})
-    for purchase in outcome.purchases.values():
-        await conn.execute(UPSERT_PURCHASES, *rows.purchase_row(purchase))
+    if outcome.purchases:
+        purchases = [rows.purchase_row(p) for p in outcome.purchases.values()]
+        await conn.execute(UPSERT_PURCHASES, *(list(c) for c in zip(*purchases, strict=True)))
     if outcome.holds_added:
         held = [rows.held_row(i, _topic_of(i)) for i in outcome.holds_added]
         await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))
