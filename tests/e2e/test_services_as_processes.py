@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -39,51 +39,55 @@ async def _first_payout(stack: StackConfig, prefix: str) -> None:
     raise AssertionError("no payout within a minute: the services are not running")
 
 
-async def test_sigkill_mid_feed_loses_nothing_and_pays_nothing_twice(
-        stack: StackConfig, services: Services) -> None:
-    feed = standard_feed(members=40)  # every message is in it twice
+Break = Callable[[StackConfig, Services], Awaitable[None]]
+
+
+async def _feed_with_a_break(stack: StackConfig, services: Services, members: int,
+                             break_it: Break) -> None:
+    """Half the feed, a break while the services are in the middle of it, the other half;
+    then every payout simulate owes must be there exactly once and the audit chain whole."""
+    feed = standard_feed(members=members)  # every message is in it twice
     owed = simulate(feed)
     half = len(feed.lines) // 2
     await produce(stack.bootstrap_servers, feed.lines[:half])
     await _first_payout(stack, feed.prefix)
-    services.kill("disbursement")
+    await break_it(stack, services)
     await produce(stack.bootstrap_servers, feed.lines[half:])
-    services.start("disbursement")
-    assert await payouts_when(stack.database_url, feed.prefix, len(owed), 120) == owed
+    assert await payouts_when(stack.database_url, feed.prefix, len(owed), 180) == owed
+    assert services.all_alive()
     verified = audit_chain_verifies(stack)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-async def test_broker_killed_and_restarted_mid_feed(
-        stack: StackConfig, services: Services) -> None:
-    feed = standard_feed(members=30)
-    owed = simulate(feed)
-    half = len(feed.lines) // 2
-    await produce(stack.bootstrap_servers, feed.lines[:half])
-    await _first_payout(stack, feed.prefix)
-    broker = KafkaNode(stack)
-    pid = broker.pid()
+async def _kill_disbursement(_stack: StackConfig, services: Services) -> None:
+    services.kill("disbursement")
+    services.start("disbursement")
+
+
+async def _kill_broker(stack: StackConfig, _services: Services) -> None:
+    pid = KafkaNode(stack).pid()
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     await asyncio.sleep(2)
     await asyncio.to_thread(lifecycle.up, stack, lambda _line: None)
-    await produce(stack.bootstrap_servers, feed.lines[half:])
-    assert await payouts_when(stack.database_url, feed.prefix, len(owed), 180) == owed
-    assert services.all_alive()
+
+
+async def _crash_postgres(stack: StackConfig, _services: Services) -> None:
+    PostgresNode(stack).stop(mode="immediate")
+    await asyncio.sleep(3)
+    await asyncio.to_thread(lifecycle.up, stack, lambda _line: None)
+
+
+async def test_sigkill_mid_feed_loses_nothing_and_pays_nothing_twice(
+        stack: StackConfig, services: Services) -> None:
+    await _feed_with_a_break(stack, services, 40, _kill_disbursement)
+
+
+async def test_broker_killed_and_restarted_mid_feed(
+        stack: StackConfig, services: Services) -> None:
+    await _feed_with_a_break(stack, services, 30, _kill_broker)
 
 
 async def test_postgres_crashed_and_restarted_mid_feed(
         stack: StackConfig, services: Services) -> None:
-    feed = standard_feed(members=30)
-    owed = simulate(feed)
-    half = len(feed.lines) // 2
-    await produce(stack.bootstrap_servers, feed.lines[:half])
-    await _first_payout(stack, feed.prefix)
-    PostgresNode(stack).stop(mode="immediate")
-    await produce(stack.bootstrap_servers, feed.lines[half:])
-    await asyncio.sleep(3)
-    await asyncio.to_thread(lifecycle.up, stack, lambda _line: None)
-    assert await payouts_when(stack.database_url, feed.prefix, len(owed), 180) == owed
-    assert services.all_alive()
-    verified = audit_chain_verifies(stack)
-    assert verified.returncode == 0, verified.stdout + verified.stderr
+    await _feed_with_a_break(stack, services, 30, _crash_postgres)
