@@ -29,6 +29,8 @@ class SliceKeys:
     member_ids: set[str] = field(default_factory=set)
     transaction_ids: set[str] = field(default_factory=set)
     days: set[date] = field(default_factory=set)
+    days_started: set[date] = field(default_factory=set)
+    """The days a `day_started` in the batch opens (whose birthdays it pays)."""
 
     def held_keys(self) -> set[tuple[str, str]]:
         return ({("card", c) for c in self.card_ids} | {("member", m) for m in self.member_ids}
@@ -48,8 +50,6 @@ class SliceKeys:
 
     def birthdays(self) -> list[tuple[int, int]]:
         return sorted({md for day in self.days_started for md in birthdays_on(day)})
-
-    days_started: set[date] = field(default_factory=set)
 
 
 def keys_of(events: Iterable[InboundEvent]) -> SliceKeys:
