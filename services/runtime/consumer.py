@@ -62,7 +62,7 @@ async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handl
         await lag.report(consumer)
         fetched = await consumer.getmany(timeout_ms=settings.poll_ms,
                                          max_records=settings.max_batch)
-        records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value)
+        records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
                    for tp, messages in fetched.items() for m in messages]
         if not records:
             continue

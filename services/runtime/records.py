@@ -55,6 +55,9 @@ def decode_batch(records: Sequence[InboundRecord],
     decoded: list[Decoded] = []
     rejected: list[Rejected] = []
     for record in records:
+        if not record.value:  # a tombstone or an empty message carries no event
+            rejected.append(Rejected(record, "empty message: no value to decode"))
+            continue
         result = decode(decode_topic or record.topic, record.value)
         if isinstance(result, Invalid):
             rejected.append(Rejected(record, result.reason))
