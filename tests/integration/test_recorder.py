@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import orjson
 
 from puhui.engine.catalogue import load_catalogue
@@ -46,3 +48,22 @@ async def test_a_reversal_in_a_later_batch_gives_the_room_back(stack: StackConfi
     assert [tuple(r) for r in paid] == [("daily_rides", 1, 100), ("monthly_money", 1, 100)]
     assert [tuple(r) for r in given_back] == [("daily_rides", 0, 0), ("monthly_money", 0, 0)]
     assert [tuple(r) for r in amounts] == [(-100, "mch-4111"), (100, "mch-4111")]
+
+
+async def test_a_redelivered_bad_message_is_dead_lettered_once(stack: StackConfig) -> None:
+    raw = f"{{not json {Feed().prefix}".encode()
+    record = InboundRecord("card.transactions", 0, abs(hash(raw)) % 10**12, b"k", raw)
+    _, rejected = decode_batch([record])
+    pool = await db.create_pool(stack.database_url)
+    try:
+        recorder = Recorder(pool, load_catalogue(), "test")
+        await recorder.record([], rejected)
+        await recorder.record([], rejected)  # Kafka redelivers the batch after a crash
+        stored = await pool.fetchval("select count(*) from dead_letters where raw = $1", raw)
+        sent = await pool.fetchval(
+            "select count(*) from outbox where topic = 'puhui.dead-letters' "
+            "and convert_from(value, 'UTF8')::jsonb ->> 'raw' = $1",
+            base64.b64encode(raw).decode())
+    finally:
+        await pool.close()
+    assert (stored, sent) == (1, 1)
