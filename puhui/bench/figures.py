@@ -28,6 +28,8 @@ class Stage:
     produce_seconds: float
     floor: Floor
     timeline: Timeline
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU each service used from its start to the end of the stage (startup included)."""
 
     @property
     def pipeline_seconds(self) -> float:
@@ -56,6 +58,9 @@ class Stage:
                          "from_start": {"first_batch": line.first, "recorded": line.recorded,
                                         "published": line.published, "audited": line.audited}},
             "ratio": round(self.ratio, 3),
+            "cpu_seconds": {n: round(c, 2) for n, c in self.cpu_seconds.items()},
+            "cpu_us_per_event": {n: round(1e6 * c / self.events) for n, c in
+                                 self.cpu_seconds.items()},
             "progress": line.progress,
         }
 
@@ -121,6 +126,8 @@ def lines(figures: Figures) -> list[str]:
             out.append(f"{name}: {stage.events:,} events | raw floor "
                        f"{stage.floor.per_second:,.0f}/s | pipeline {stage.per_second:,.0f}/s "
                        f"({stage.pipeline_seconds:.1f} s) | ratio {stage.ratio:.2f}")
+            out.append("  CPU per event: " + ", ".join(
+                f"{n} {1e6 * c / stage.events:.0f} µs" for n, c in stage.cpu_seconds.items()))
     if (lat := figures.latency) is not None:
         c, r = lat.to_commit, lat.to_recorded_at
         out.append(f"latency at {lat.offered_rate:,}/s offered ({lat.offered:,} swipes, "

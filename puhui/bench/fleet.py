@@ -13,6 +13,7 @@ from pathlib import Path
 
 SERVICES = ("enrolment", "disbursement", "audit", "relay")
 STOP_WITHIN_SECONDS = 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -34,6 +35,16 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of `pid` so far, 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 @dataclass
 class Fleet:
     """Start every service; `sample()` keeps each one's peak RSS; `stop()` ends them."""
@@ -45,6 +56,8 @@ class Fleet:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     peak_rss: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds each service has used since it (last) started."""
     profiles: list[Path] = field(default_factory=list)
     _spies: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _starts: int = 0
@@ -52,6 +65,7 @@ class Fleet:
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._starts += 1
+        self.cpu.clear()
         for name in SERVICES:
             self.ports[name] = free_port()
             argv = [sys.executable, "-m", "puhui", "service", name,
@@ -74,6 +88,7 @@ class Fleet:
     def sample(self) -> None:
         for name, proc in self.procs.items():
             self.peak_rss[name] = max(self.peak_rss.get(name, 0), rss_bytes(proc.pid))
+            self.cpu[name] = max(self.cpu.get(name, 0.0), cpu_seconds(proc.pid))
 
     def dead(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]

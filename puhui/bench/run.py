@@ -82,7 +82,8 @@ class Bench:
         started = time.monotonic()
         fleet.start()
         timeline = await watch.until_done(after, before, started)
-        stage = Stage(events, produced, floor, timeline)
+        fleet.sample()
+        stage = Stage(events, produced, floor, timeline, dict(fleet.cpu))
         self.say(f"{name}: pipeline {stage.per_second:,.0f}/s "
                  f"(ratio {stage.ratio:.2f}); audit caught up at {timeline.audited:.1f} s")
         return stage

@@ -304,8 +304,9 @@ async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict
 
 
 async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout],
-                       merchants: Mapping[str, tuple[str, str]]) -> None:
-    """Insert payouts; card ones carry the merchant of their source swipe."""
+                       traces: Sequence[str], merchants: Mapping[str, tuple[str, str]]) -> None:
+    """Insert payouts, each with its trace as JSON text; card ones carry the merchant of
+    their source swipe."""
     if not payouts:
         return
     shops = [merchants.get(p.source_event_id, (None, None)) for p in payouts]
@@ -315,5 +316,5 @@ async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout],
         [p.amount_fen for p in payouts], [p.source_event_id for p in payouts],
         [p.transaction_id for p in payouts], [p.period for p in payouts],
         [p.occurred_at for p in payouts],
-        ["[" + ",".join(s.model_dump_json() for s in p.trace) + "]" for p in payouts],
+        list(traces),
         [m for m, _ in shops], [n for _, n in shops])

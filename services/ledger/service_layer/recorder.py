@@ -15,7 +15,7 @@ import asyncpg
 from puhui.engine.apply import apply
 from puhui.engine.catalogue import Catalogue
 from puhui.engine.decide import decide
-from puhui.engine.decisions import ClawedBack, Decision, Paid
+from puhui.engine.decisions import Decision
 from puhui.engine.outcome import Outcome
 from puhui.engine.state import (
     BudgetKey,
@@ -26,12 +26,11 @@ from puhui.engine.state import (
     Usage,
     UsageKey,
 )
-from schemas import audit, payouts
 from schemas.card_transactions import CardTransaction
 from schemas.decode import InboundEvent
 from schemas.member_enrolment import MemberRegistered, MemberUpdated
-from schemas.payouts import Payout
 from services.ledger.adapters import repository as repo
+from services.ledger.service_layer import published
 from services.ledger.service_layer import slice as keys_of_slice
 from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
@@ -79,10 +78,11 @@ class Recorder:
             apply(ledger, outcome)
             outcomes.append(outcome)
         merged = merge(outcomes)
-        money = [d.to_payout() for d in merged.decisions if isinstance(d, Paid | ClawedBack)]
+        money = published.payouts_of(merged.decisions)
         await repo.save(conn, merged, _names(fresh))
-        await repo.save_payouts(conn, money, merchants)
-        await outbox.write(conn, _outbox_messages(merged.decisions, money))
+        await repo.save_payouts(conn, [p.payout for p in money], [p.trace_json for p in money],
+                                merchants)
+        await outbox.write(conn, published.outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report
 
@@ -158,14 +158,3 @@ def _names(events: Sequence[InboundEvent]) -> dict[str, str]:
         if isinstance(event, MemberRegistered | MemberUpdated) and event.name:
             names[event.member_id] = event.name
     return names
-
-
-def _outbox_messages(decisions: Sequence[Decision],
-                     money: Sequence[Payout]) -> list[outbox.OutboxMessage]:
-    messages = [outbox.OutboxMessage(payouts.TOPIC, p.member_id.encode(),
-                                     p.model_dump_json().encode()) for p in money]
-    for decision in decisions:
-        key = (decision.member_id or decision.source_event_id).encode()
-        messages.append(outbox.OutboxMessage(audit.TOPIC, key,
-                                             decision.to_audit().model_dump_json().encode()))
-    return messages
