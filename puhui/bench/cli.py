@@ -33,13 +33,15 @@ from puhui.settings import Connections
 @click.option("--full-day", is_flag=True,
               help="The federation's 1.75 million members and 1.4 million cards, then one "
                    "whole generated weekday (ignores --members, --cards, --events).")
+@click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
+              help="Disbursement processes (they share the card partitions).")
 @click.option("--profile", "profiled", type=click.Choice(SERVICES), multiple=True,
               help="Record this service with py-spy (repeatable); the summary joins the JSON.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("bench-results"), show_default=True,
               help="Where <timestamp>.json, <timestamp>.png and the service logs go.")
 def bench(members: int, cards: int | None, events: int, rate: int, latency_seconds: float,
-          full_day: bool, profiled: tuple[str, ...], out_dir: Path) -> None:
+          full_day: bool, instances: int, profiled: tuple[str, ...], out_dir: Path) -> None:
     """Raw Kafka floor and the whole pipeline, in one run, on the local stack.
 
     Uses its own database (puhui_bench, dropped and created) and recreates the topics, so
@@ -53,7 +55,7 @@ def bench(members: int, cards: int | None, events: int, rate: int, latency_secon
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir.mkdir(parents=True, exist_ok=True)
     run = Bench(plan, Connections.from_env(), out_dir / f"{stamp}-logs",
-                lambda text: click.echo(text, err=True), profiled, full_day)
+                lambda text: click.echo(text, err=True), profiled, full_day, instances)
     try:
         figures = asyncio.run(run.run())
     except (NotClean, PhaseFailed) as error:

@@ -30,6 +30,8 @@ class Stage:
     timeline: Timeline
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     """CPU each service used from its start to the end of the stage (startup included)."""
+    machine_cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the whole machine over the pipeline's run, by program, and idle."""
 
     @property
     def pipeline_seconds(self) -> float:
@@ -61,6 +63,7 @@ class Stage:
             "cpu_seconds": {n: round(c, 2) for n, c in self.cpu_seconds.items()},
             "cpu_us_per_event": {n: round(1e6 * c / self.events) for n, c in
                                  self.cpu_seconds.items()},
+            "machine_cpu_seconds": self.machine_cpu,
             "progress": line.progress,
         }
 
@@ -128,6 +131,8 @@ def lines(figures: Figures) -> list[str]:
                        f"({stage.pipeline_seconds:.1f} s) | ratio {stage.ratio:.2f}")
             out.append("  CPU per event: " + ", ".join(
                 f"{n} {1e6 * c / stage.events:.0f} µs" for n, c in stage.cpu_seconds.items()))
+            out.append("  machine CPU seconds: " + ", ".join(
+                f"{n} {c}" for n, c in stage.machine_cpu.items()))
     if (lat := figures.latency) is not None:
         c, r = lat.to_commit, lat.to_recorded_at
         out.append(f"latency at {lat.offered_rate:,}/s offered ({lat.offered:,} swipes, "

@@ -52,6 +52,8 @@ class Fleet:
     env: dict[str, str]
     logs: Path
     profile: tuple[str, ...] = ()
+    instances: int = 1
+    """Disbursement processes (they share the card partitions)."""
     """Services to record with py-spy while they run (`<logs>/<name>.<n>.collapsed.txt`)."""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -66,15 +68,20 @@ class Fleet:
         self.logs.mkdir(parents=True, exist_ok=True)
         self._starts += 1
         self.cpu.clear()
-        for name in SERVICES:
+        for name in self.names():
             self.ports[name] = free_port()
-            argv = [sys.executable, "-m", "puhui", "service", name,
+            argv = [sys.executable, "-m", "puhui", "service", name.split("-")[0],
                     "--metrics-port", str(self.ports[name])]
             with (self.logs / f"{name}.log").open("ab") as log:
                 self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log,
                                                     stderr=log, start_new_session=True)
         for name in self.profile:
             self._spy(name)
+
+    def names(self) -> list[str]:
+        """`disbursement`, `disbursement-2`, ... for the instances beyond the first."""
+        extra = [f"disbursement-{i}" for i in range(2, self.instances + 1)]
+        return [*SERVICES[:2], *extra, *SERVICES[2:]]
 
     def _spy(self, name: str) -> None:
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")

@@ -95,7 +95,20 @@ async def _create(admin: AIOKafkaAdminClient, partitions: dict[str, int]) -> Non
             await asyncio.sleep(0.5)
 
 
-async def _no_stale_offsets(admin: AIOKafkaAdminClient, topics: set[str]) -> None:
+async def _no_stale_offsets(admin: AIOKafkaAdminClient, topics: set[str],
+                            within: float = 60.0) -> None:
+    """The broker forgets a deleted topic's committed offsets in the background: wait."""
+    deadline = time.monotonic() + within
+    while stale := await _stale_offsets(admin, topics):
+        if time.monotonic() > deadline:
+            raise NotClean(f"consumer groups still remember offsets of the old topics "
+                           f"after {within:.0f} s: {stale}; is a service still running "
+                           "against this broker?")
+        await asyncio.sleep(1.0)
+
+
+async def _stale_offsets(admin: AIOKafkaAdminClient, topics: set[str]) -> dict[str, list[str]]:
+    found = {}
     for group in SERVICE_GROUPS:
         try:
             offsets = await admin.list_consumer_group_offsets(group)
@@ -104,5 +117,5 @@ async def _no_stale_offsets(admin: AIOKafkaAdminClient, topics: set[str]) -> Non
         stale = sorted({tp.topic for tp, meta in offsets.items()
                         if tp.topic in topics and meta.offset > 0})
         if stale:
-            raise NotClean(f"group {group} still remembers offsets of {stale} after the "
-                           "topics were recreated")
+            found[group] = stale
+    return found

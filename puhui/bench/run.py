@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from puhui.bench import profile
+from puhui.bench import machine, profile
 from puhui.bench.figures import Figures, Stage
 from puhui.bench.fleet import Fleet
 from puhui.bench.floor import end_offsets, ranges_between, raw_floor
@@ -43,15 +43,17 @@ class Bench:
     say: Say
     profile: tuple[str, ...] = ()
     full_day: bool = False
+    instances: int = 1
 
     async def run(self) -> Figures:
-        figures = Figures(self.plan.as_dict(), os.getloadavg(), full_day=self.full_day)
+        figures = Figures({**self.plan.as_dict(), "disbursement_instances": self.instances},
+                          os.getloadavg(), full_day=self.full_day)
         bootstrap = self.connections.kafka_bootstrap
         self.say("fresh database puhui_bench and fresh topics")
         dsn = await fresh_database(self.connections.database_url)
         await fresh_topics(bootstrap, {**PARTITIONS, FLOOR_TOPIC: FLOOR_PARTITIONS})
         env = {**os.environ, "PUHUI_DATABASE_URL": dsn, "PUHUI_KAFKA_BOOTSTRAP": bootstrap}
-        fleet = Fleet(env, self.logs, self.profile)
+        fleet = Fleet(env, self.logs, self.profile, self.instances)
         watch = Watch(bootstrap, dsn, fleet)
         try:
             async with _sampling(fleet):
@@ -79,11 +81,12 @@ class Bench:
         self.say(f"{name}: produced {events:,} events in {produced:.1f} s; raw floor ...")
         floor = await raw_floor(bootstrap, ranges_between(before, after))
         self.say(f"{name}: raw floor {floor.per_second:,.0f}/s; the pipeline ...")
-        started = time.monotonic()
+        started, cpu = time.monotonic(), machine.snapshot()
         fleet.start()
         timeline = await watch.until_done(after, before, started)
         fleet.sample()
-        stage = Stage(events, produced, floor, timeline, dict(fleet.cpu))
+        stage = Stage(events, produced, floor, timeline, dict(fleet.cpu),
+                      machine.spent(cpu, machine.snapshot()))
         self.say(f"{name}: pipeline {stage.per_second:,.0f}/s "
                  f"(ratio {stage.ratio:.2f}); audit caught up at {timeline.audited:.1f} s")
         return stage
