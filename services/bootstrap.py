@@ -77,9 +77,12 @@ async def run_service(options: ServiceOptions) -> None:
 def _freeze_start_up() -> None:
     """Modules, pydantic schemas and the catalogue live as long as the process: move them out
     of the collector's way, so the full collections a batch's garbage triggers do not walk
-    them again and again."""
+    them again and again; and collect young objects less often (measured with `puhui bench`:
+    disbursement CPU per card event about 145 -> 122 us with the freeze, -> 110 us with the
+    threshold)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(20_000, 20, 10)
 
 
 def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics) -> Loop:
