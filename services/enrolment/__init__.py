@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from schemas.decode import InboundEvent
 from schemas.member_enrolment import TOPIC as MEMBER_ENROLMENT
 from services.ledger.consumer import LedgerServiceSpec
 
@@ -10,9 +9,9 @@ REGISTRY_TYPES = frozenset({"member_registered", "member_updated", "member_left"
                             "card_issued", "card_blocked", "card_cancelled"})
 
 
-def owns(event: InboundEvent) -> bool:
+def owns(event_type: str) -> bool:
     """Registry events; certifications and honours (same topic) are disbursement's."""
-    return event.type in REGISTRY_TYPES
+    return event_type in REGISTRY_TYPES
 
 
 SPEC = LedgerServiceSpec(name="enrolment", topics=(MEMBER_ENROLMENT,), owns=owns,

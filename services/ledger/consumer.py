@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
+
 from puhui.engine.decisions import ClawedBack, Held, Paid
-from schemas.decode import InboundEvent
 from services.ledger.service_layer.recorder import BatchReport, Recorder
 from services.runtime.dlq_guard import DeadLetterGuard
 from services.runtime.metrics import ServiceMetrics
@@ -26,7 +27,8 @@ class LedgerServiceSpec:
 
     name: str
     topics: tuple[str, ...]
-    owns: Callable[[InboundEvent], bool]
+    owns: Callable[[str], bool]
+    """Whether this service decides events of a `type`."""
     dead_letters_for: frozenset[str]
     """Topics whose undecodable messages this service dead-letters (one owner per topic)."""
 
@@ -40,14 +42,27 @@ class LedgerConsumer:
         self.guard = guard or DeadLetterGuard()
 
     async def handle(self, records: Sequence[InboundRecord]) -> None:
-        decoded, rejected = decode_batch(records)
-        mine = [d for d in decoded if self.spec.owns(d.event)]
+        decoded, rejected = decode_batch([r for r in records if self._worth_decoding(r)])
+        mine = [d for d in decoded if self.spec.owns(d.event.type)]
         rejected = [r for r in rejected if r.record.topic in self.spec.dead_letters_for]
         self.guard.observe(len(mine), len(rejected))
         started = time.perf_counter()
         report = await self.recorder.record(mine, rejected)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self._count(records, report)
+
+    def _worth_decoding(self, record: InboundRecord) -> bool:
+        """On a topic whose bad messages another service dead-letters, a message of a type
+        this service does not own is passed over unvalidated (disbursement reads every
+        registration on `member.enrolment` for the few certifications among them)."""
+        if record.topic in self.spec.dead_letters_for:
+            return True
+        try:
+            value = orjson.loads(record.value)
+        except orjson.JSONDecodeError:
+            return False
+        kind = value.get("type") if isinstance(value, dict) else None
+        return isinstance(kind, str) and self.spec.owns(kind)
 
     def _count(self, records: Sequence[InboundRecord], report: BatchReport) -> None:
         m = self.metrics
