@@ -56,7 +56,9 @@ async def run_service(options: ServiceOptions) -> None:
         loop.add_signal_handler(signum, stop.set)
     metrics = ServiceMetrics.create(options.name)
     serve(metrics, options.metrics_port, options.metrics_host)
-    pool = await db.create_pool(options.connections.database_url, max_size=3)
+    settings = db.KEYED_LOOKUPS if options.name in LEDGER_SPECS else None
+    pool = await db.create_pool(options.connections.database_url, max_size=3,
+                                settings=settings)
     probing: asyncio.Task[None] | None = None
     try:
         applied = await db.migrate(pool)
