@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,21 @@ class Services:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+SERVICES = ("enrolment", "disbursement", "audit", "relay")
+
+
+@contextlib.contextmanager
+def every_service(stack: StackConfig) -> Iterator[Services]:
+    """The four services as processes, stopped when the block ends."""
+    running = Services(stack)
+    for name in SERVICES:
+        running.start(name)
+    try:
+        yield running
+    finally:
+        running.stop_all()
 
 
 async def payouts(dsn: str, prefix: str) -> Payouts:

@@ -26,7 +26,7 @@ from puhui.stack.config import StackConfig
 from services.finance.bootstrap import build
 from services.finance.domain.roles import Role
 from services.runtime.records import utc_now
-from tests.e2e.processes import Services, payouts_when
+from tests.e2e.processes import Services, every_service, payouts_when
 from tests.feeds import Feed, simulate
 from tests.integration.finance.harness import PASSWORD, Staff
 from tests.integration.finance.server import finance_server
@@ -61,11 +61,8 @@ async def _users(database_url: str, staff: Staff) -> None:
 
 @pytest.fixture
 def services(stack: StackConfig) -> Iterator[Services]:
-    running = Services(stack)
-    for name in ("enrolment", "disbursement", "audit", "relay"):
-        running.start(name)
-    yield running
-    running.stop_all()
+    with every_service(stack) as running:
+        yield running
 
 
 def _shot(page: Page, name: str) -> None:

@@ -15,18 +15,21 @@ from puhui.stack import lifecycle
 from puhui.stack.config import StackConfig
 from puhui.stack.kafka import KafkaNode
 from puhui.stack.postgres import PostgresNode
-from tests.e2e.processes import Services, audit_chain_verifies, payouts, payouts_when
+from tests.e2e.processes import (
+    Services,
+    audit_chain_verifies,
+    every_service,
+    payouts,
+    payouts_when,
+)
 from tests.feeds import simulate, standard_feed
 from tests.integration.ledger_harness import produce
 
 
 @pytest.fixture
 def services(stack: StackConfig) -> Iterator[Services]:
-    running = Services(stack)
-    for name in ("enrolment", "disbursement", "audit", "relay"):
-        running.start(name)
-    yield running
-    running.stop_all()
+    with every_service(stack) as running:
+        yield running
     lifecycle.up(stack, lambda _line: None)  # leave the stack whole for the next test
 
 
