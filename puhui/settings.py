@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from puhui.stack.config import StackConfig
 
 METRICS_PORTS: dict[str, int] = {"enrolment": 9101, "disbursement": 9102, "audit": 9103,
-                                 "relay": 9104}
+                                 "relay": 9104, "watch": 9105}
 """Each service's default `/metrics` port (`puhui service NAME`; scraped by Prometheus)."""
 
 

@@ -16,6 +16,9 @@ PAYOUTS: Final = "payouts"
 AUDIT: Final = "audit"
 DEAD_LETTERS: Final = "puhui.dead-letters"
 RELEASED: Final = "puhui.released"
+SIGNALS: Final = "puhui.signals"
+WATCH_MERCHANT_SWIPES: Final = "puhui.watch.merchant-swipes"
+"""The watch's card transactions, keyed by merchant (services/watch repartitions them)."""
 
 PARTITIONS: Final[dict[str, int]] = {
     CARD_TRANSACTIONS: 8,
@@ -25,6 +28,8 @@ PARTITIONS: Final[dict[str, int]] = {
     AUDIT: 4,
     DEAD_LETTERS: 1,
     RELEASED: 4,
+    SIGNALS: 1,
+    WATCH_MERCHANT_SWIPES: 8,
 }
 
 KEY_FIELDS: Final[dict[str, str]] = {

@@ -6,7 +6,15 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas import audit, card_transactions, clock_days, dead_letters, member_enrolment, payouts
+from schemas import (
+    audit,
+    card_transactions,
+    clock_days,
+    dead_letters,
+    member_enrolment,
+    payouts,
+    signals,
+)
 
 MESSAGE_TYPES: dict[str, TypeAdapter[Any]] = {
     card_transactions.TOPIC: TypeAdapter(card_transactions.CardTransaction),
@@ -15,6 +23,7 @@ MESSAGE_TYPES: dict[str, TypeAdapter[Any]] = {
     payouts.TOPIC: TypeAdapter(payouts.Payout),
     audit.TOPIC: TypeAdapter(audit.AuditRecord),
     dead_letters.TOPIC: TypeAdapter(dead_letters.DeadLetter),
+    signals.TOPIC: TypeAdapter(signals.Signal),
 }
 """Topic -> validator of one message value (a JSON object)."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from puhui.engine.catalogue import CatalogueError, load_catalogue
+from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from puhui.settings import Connections
 from services import bootstrap
 from services.runtime import db
@@ -20,11 +20,14 @@ from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 @click.command("service")
 @click.argument("name", type=click.Choice(bootstrap.SERVICES))
 @click.option("--metrics-port", type=int, default=None,
-              help="Port of /metrics (default per service: 9101-9104; env PUHUI_METRICS_PORT; "
+              help="Port of /metrics (default per service: 9101-9105; env PUHUI_METRICS_PORT; "
                    "the address is 127.0.0.1 unless PUHUI_METRICS_HOST says otherwise).")
 @click.option("--catalogue", "catalogue_path", type=click.Path(path_type=Path), default=None,
               help="Programme catalogue file (default: the reference catalogue).")
-def service(name: str, metrics_port: int | None, catalogue_path: Path | None) -> None:
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None,
+              help="watch only: its rules file (default: services/watch/watch_rules.toml).")
+def service(name: str, metrics_port: int | None, catalogue_path: Path | None,
+            rules_path: Path | None) -> None:
     """Run one service in the foreground until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
@@ -36,6 +39,9 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
         bootstrap.DEFAULT_METRICS_PORTS[name]
     # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
     host = os.environ.get("PUHUI_METRICS_HOST") or "127.0.0.1"
+    if name == "watch":
+        _watch(catalogue, rules_path, port, host)
+        return
     options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port,
                                        metrics_host=host)
     try:
@@ -43,6 +49,19 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
     except (TransientFailure, DeadLetterLimitExceeded) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
+
+
+def _watch(catalogue: Catalogue, rules_path: Path | None, port: int, host: str) -> None:
+    from services.watch.bootstrap import WatchOptions, run_watch
+    from services.watch.config import RulesError, load_rules
+
+    try:
+        watched = load_rules(catalogue, rules_path)
+    except RulesError as error:
+        raise click.ClickException(f"watch rules: {error}") from None
+    # faust's table state (in memory; the changelogs are the durable copy) and its own files
+    state = Path(os.environ.get("PUHUI_WATCH_STATE_DIR") or ".watch-state")
+    run_watch(WatchOptions(Connections.from_env(), watched, port, state, metrics_host=host))
 
 
 @click.group("db")

@@ -65,6 +65,7 @@ class ServiceMetrics:
     outbox_published: Counter
     budget_fen: Gauge
     budget_left_fen: Gauge
+    signals: Counter
     _lag_partitions: set[tuple[str, str]] = field(default_factory=set)
     _budget_years: set[tuple[str, str]] = field(default_factory=set)
 
@@ -117,6 +118,8 @@ class ServiceMetrics:
             budget_left_fen=Gauge("puhui_budget_left_fen",
                                   "Budget left of a programme in this year or a later one",
                                   ["programme", "year"], registry=reg),
+            signals=Counter("puhui_signals", "Signals of possible subsidy abuse raised (watch)",
+                            ["rule"], registry=reg),
         )
 
     def dead_lettered(self, topic: str, reason: str) -> None:

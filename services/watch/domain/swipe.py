@@ -1,0 +1,34 @@
+"""A card transaction as the watch sees it: no member, no name; the card is the bank's token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["purchase", "refund", "reversal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Swipe:
+    transaction_id: str
+    card_id: str
+    merchant_id: str
+    mcc: str
+    kind: Kind
+    amount_fen: int
+    at: float
+    """occurred_at, in Shanghai wall-time seconds (domain.windows.local_seconds)."""
+    partition: int
+    offset: int
+    """Where it was read in `card.transactions`: the tallies' replay guard."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"t": self.transaction_id, "c": self.card_id, "m": self.merchant_id,
+                "mcc": self.mcc, "k": self.kind, "a": self.amount_fen, "at": self.at,
+                "p": self.partition, "o": self.offset}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Swipe:
+        return cls(str(value["t"]), str(value["c"]), str(value["m"]), str(value["mcc"]),
+                   value["k"], int(value["a"]), float(value["at"]), int(value["p"]),
+                   int(value["o"]))

@@ -1,0 +1,109 @@
+"""Observe one swipe: read the windows it falls in, apply the rules, record what they raise,
+then write the windows back.
+
+Signals are recorded *before* the windows are written: a crash between the two replays the
+swipe, the rules raise the same signal again, and the signal book's unique key makes that a
+no-op. Written the other way round, a replay would find the swipe seen and raise nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from schemas.signals import Signal
+from services.watch.config import Watched
+from services.watch.domain import detect
+from services.watch.domain.detect import Step
+from services.watch.domain.swipe import Swipe
+from services.watch.domain.windows import DAY, Tally, Window, hopping, tumbling
+
+MINUTE = 60.0
+
+
+class Tallies(Protocol):
+    """One windowed table: a tally per (key, window)."""
+
+    def get(self, key: str, window: Window) -> Tally: ...
+
+    def put(self, key: str, window: Window, tally: Tally) -> None: ...
+
+
+Record = Callable[[Sequence[Signal]], Awaitable[None]]
+"""Records signals (once each, whatever is passed in twice) before the windows are written."""
+
+
+@dataclass(frozen=True)
+class MerchantTables:
+    burst: Tallies
+    """Tumbling, merchant_burst.window_minutes."""
+    hour: Tallies
+    """Tumbling, subsidy_maximising.window_minutes."""
+    day: Tallies
+    """Tumbling, a Shanghai day: purchases (the burst baseline) and refunds."""
+
+
+class MerchantWatch:
+    """The three merchant rules, for swipes keyed (and partitioned) by merchant."""
+
+    def __init__(self, watched: Watched, tables: MerchantTables, record: Record) -> None:
+        self.watched, self.tables, self.record = watched, tables, record
+
+    async def observe(self, swipe: Swipe) -> list[Signal]:
+        steps = self._steps(swipe)
+        return await _record_then_write(steps, swipe.merchant_id, self.record)
+
+    def _steps(self, swipe: Swipe) -> list[tuple[Tallies, Step]]:
+        rules, examples, key = self.watched.rules, self.watched.rules.examples, swipe.merchant_id
+        day = tumbling(swipe.at, DAY)
+        steps = [(self.tables.day, detect.refund_ratio(
+            day, self.tables.day.get(key, day), swipe, rules.refund_ratio, examples))]
+        if swipe.kind != "purchase":
+            return steps
+        burst = tumbling(swipe.at, rules.merchant_burst.window_minutes * MINUTE)
+        baseline = [self.tables.day.get(key, day.shifted(-n))
+                    for n in range(1, rules.merchant_burst.baseline_days + 1)]
+        steps.append((self.tables.burst, detect.merchant_burst(
+            burst, self.tables.burst.get(key, burst), baseline, swipe, rules.merchant_burst,
+            examples)))
+        amount = self.watched.maximising_amount.get(swipe.mcc)
+        if amount is not None:
+            hour = tumbling(swipe.at, rules.subsidy_maximising.window_minutes * MINUTE)
+            steps.append((self.tables.hour, detect.subsidy_maximising(
+                hour, self.tables.hour.get(key, hour), swipe, amount,
+                rules.subsidy_maximising, examples)))
+        return steps
+
+
+class CardWatch:
+    """Card velocity, for swipes keyed by card (as `card.transactions` is)."""
+
+    def __init__(self, watched: Watched, velocity: Tallies, record: Record) -> None:
+        self.rule = watched.rules.card_velocity
+        self.velocity, self.record = velocity, record
+
+    async def observe(self, swipe: Swipe) -> list[Signal]:
+        if swipe.kind != "purchase":
+            return []
+        size, step = self.rule.window_minutes * MINUTE, self.rule.hop_minutes * MINUTE
+        windows = hopping(swipe.at, size, step)
+        earlier = [Window(windows[0].start - n * step, size)
+                   for n in range(1, int(size // step))]
+        earlier_raised = any(self.velocity.get(swipe.card_id, w).raised for w in earlier)
+        steps = detect.card_velocity(
+            [(w, self.velocity.get(swipe.card_id, w)) for w in windows], earlier_raised, swipe,
+            self.rule)
+        return await _record_then_write([(self.velocity, s) for s in steps], swipe.card_id,
+                                        self.record)
+
+
+async def _record_then_write(steps: Sequence[tuple[Tallies, Step]], key: str,
+                             record: Record) -> list[Signal]:
+    signals = [step.signal for _, step in steps if step.signal is not None]
+    if signals:
+        await record(signals)
+    for table, step in steps:
+        if step.changed:
+            table.put(key, step.window, step.tally)
+    return signals
