@@ -17,8 +17,6 @@ AUDIT: Final = "audit"
 DEAD_LETTERS: Final = "puhui.dead-letters"
 RELEASED: Final = "puhui.released"
 SIGNALS: Final = "puhui.signals"
-WATCH_MERCHANT_SWIPES: Final = "puhui.watch.merchant-swipes"
-"""The watch's card transactions, keyed by merchant (services/watch repartitions them)."""
 
 PARTITIONS: Final[dict[str, int]] = {
     CARD_TRANSACTIONS: 8,
@@ -29,7 +27,6 @@ PARTITIONS: Final[dict[str, int]] = {
     DEAD_LETTERS: 1,
     RELEASED: 4,
     SIGNALS: 1,
-    WATCH_MERCHANT_SWIPES: 8,
 }
 
 KEY_FIELDS: Final[dict[str, str]] = {

@@ -61,7 +61,11 @@ def _watch(catalogue: Catalogue, rules_path: Path | None, port: int, host: str) 
         raise click.ClickException(f"watch rules: {error}") from None
     # faust's table state (in memory; the changelogs are the durable copy) and its own files
     state = Path(os.environ.get("PUHUI_WATCH_STATE_DIR") or ".watch-state")
-    run_watch(WatchOptions(Connections.from_env(), watched, port, state, metrics_host=host))
+    # a test runs its own watch over a topic of its own
+    app_id = os.environ.get("PUHUI_WATCH_APP_ID") or "puhui-watch"
+    topic = os.environ.get("PUHUI_WATCH_TOPIC") or "card.transactions"
+    run_watch(WatchOptions(Connections.from_env(), watched, port, state / app_id,
+                           metrics_host=host, app_id=app_id, source_topic=topic))
 
 
 @click.group("db")

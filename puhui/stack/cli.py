@@ -31,7 +31,7 @@ def stack_group() -> None:
 @stack_group.command()
 @click.option("--with-prometheus", is_flag=True,
               help="Also start Prometheus (PUHUI_PROMETHEUS_PORT, default 9190) scraping the "
-                   "services' /metrics on 127.0.0.1:9101-9104.")
+                   "services' /metrics on 127.0.0.1:9101-9105.")
 def up(with_prometheus: bool) -> None:
     """Start Kafka and PostgreSQL (and Prometheus if asked) unless running; wait for them."""
     started = time.monotonic()

@@ -19,11 +19,12 @@ import asyncpg
 import faust
 
 from puhui.settings import Connections
+from puhui.topics import CARD_TRANSACTIONS
 from schemas.signals import Signal
 from services.runtime import db
 from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
-from services.watch.adapters.stream import Counters, StreamSettings, build_app
+from services.watch.adapters.stream import APP_ID, Counters, StreamSettings, build_app
 from services.watch.config import Watched
 
 log = logging.getLogger("puhui.watch")
@@ -38,6 +39,8 @@ class WatchOptions:
     state_dir: Path
     metrics_host: str = "127.0.0.1"
     nice: int = NICE
+    app_id: str = APP_ID
+    source_topic: str = CARD_TRANSACTIONS
 
 
 class LazyPool:
@@ -70,7 +73,8 @@ def build(options: WatchOptions, metrics: ServiceMetrics) -> faust.App:
 
     counters = Counters(consumed=lambda topic: metrics.events_consumed.labels(topic).inc(),
                         skipped=lambda _topic: None)
-    app = build_app(StreamSettings(options.connections.kafka_bootstrap, options.state_dir),
+    app = build_app(StreamSettings(options.connections.kafka_bootstrap, options.state_dir,
+                                   options.app_id, options.source_topic),
                     options.watched, record, counters)
 
     async def started() -> None:

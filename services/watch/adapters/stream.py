@@ -1,7 +1,7 @@
 """The faust app: two agents, four windowed tables, one internal topic.
 
 - `cards` reads `card.transactions` (keyed by card): card velocity, then forwards each
-  subsidised transaction, keyed by merchant, to `puhui.watch.merchant-swipes`;
+  subsidised transaction, keyed by merchant, to the internal `puhui-watch-merchant-swipes`;
 - `merchants` reads that topic: merchant burst, subsidy-maximising amounts, refund ratio.
 
 Both agents are thin: decode, hand the swipe to the service layer, go on. faust acks a message
@@ -24,7 +24,7 @@ from typing import Any
 
 import faust
 
-from puhui.topics import CARD_TRANSACTIONS, PARTITIONS, WATCH_MERCHANT_SWIPES
+from puhui.topics import CARD_TRANSACTIONS, PARTITIONS
 from schemas.card_transactions import CardTransaction
 from schemas.decode import decode
 from services.runtime.errors import TransientFailure
@@ -37,12 +37,16 @@ from services.watch.service_layer.watch import CardWatch, MerchantTables, Mercha
 log = logging.getLogger("puhui.watch")
 APP_ID = "puhui-watch"
 RETRIES = 8
+MERCHANT_PARTITIONS = 8
 
 
 @dataclass(frozen=True)
 class StreamSettings:
     bootstrap: str
     state_dir: Path
+    app_id: str = APP_ID
+    """Names the consumer group, the changelog topics and the internal topic."""
+    source_topic: str = CARD_TRANSACTIONS
     max_poll_records: int = 500
     """Bounded batches: the watch shares the machine with the ledger's hot path."""
 
@@ -60,23 +64,24 @@ class Counters:
 def build_app(settings: StreamSettings, watched: Watched, record: Record,
               counters: Counters) -> faust.App:
     app = faust.App(
-        APP_ID, broker=f"kafka://{settings.bootstrap}", store="memory://",
+        settings.app_id, broker=f"kafka://{settings.bootstrap}", store="memory://",
         datadir=str(settings.state_dir), topic_partitions=PARTITIONS[CARD_TRANSACTIONS],
         topic_replication_factor=1, web_enabled=False, consumer_auto_offset_reset="earliest",
         broker_max_poll_records=settings.max_poll_records, stream_buffer_maxsize=1000,
-        producer_acks=-1, table_standby_replicas=0)
-    cards_in = app.topic(CARD_TRANSACTIONS, key_serializer="raw", value_serializer="raw")
-    swipes = app.topic(WATCH_MERCHANT_SWIPES, key_serializer="raw", value_serializer="json",
-                       partitions=PARTITIONS[WATCH_MERCHANT_SWIPES], internal=True)
+        producer_acks=-1, producer_linger_ms=20, table_standby_replicas=0)
+    cards_in = app.topic(settings.source_topic, key_serializer="raw", value_serializer="raw")
+    merchant_swipes = f"{settings.app_id}-merchant-swipes"
+    swipes = app.topic(merchant_swipes, key_serializer="raw", value_serializer="json",
+                       partitions=MERCHANT_PARTITIONS, internal=True)
     card_watch, merchant_watch = _watches(app, watched, record)
 
     @app.agent(cards_in)
     async def cards(stream: Any) -> None:
         async for event in stream.events():
-            counters.consumed(CARD_TRANSACTIONS)
+            counters.consumed(settings.source_topic)
             swipe = _swipe(event, watched)
             if swipe is None:
-                counters.skipped(CARD_TRANSACTIONS)
+                counters.skipped(settings.source_topic)
                 continue
             await _retrying(app, partial(card_watch.observe, swipe))
             await swipes.send(key=swipe.merchant_id.encode(), value=swipe.as_json())
@@ -84,7 +89,7 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record,
     @app.agent(swipes)
     async def merchants(stream: Any) -> None:
         async for value in stream:
-            counters.consumed(WATCH_MERCHANT_SWIPES)
+            counters.consumed(merchant_swipes)
             swipe = Swipe.from_json(value)
             await _retrying(app, partial(merchant_watch.observe, swipe))
 
@@ -94,7 +99,7 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record,
 def _watches(app: faust.App, watched: Watched, record: Record) -> tuple[CardWatch,
                                                                           MerchantWatch]:
     rules = watched.rules
-    cards_n, merchants_n = PARTITIONS[CARD_TRANSACTIONS], PARTITIONS[WATCH_MERCHANT_SWIPES]
+    cards_n, merchants_n = PARTITIONS[CARD_TRANSACTIONS], MERCHANT_PARTITIONS
     # windows are kept in Shanghai wall time, 8 h ahead of what faust's expiry compares
     # them with: each table keeps 8 h more than its rule needs
     velocity = hopping_table(app, "card-velocity",
