@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from services.finance.api import models, review, settle
+from services.finance.api import models, review, settle, watch
 from services.finance.api.security import (
     COOKIE,
     FinanceDep,
@@ -56,6 +56,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
     app.include_router(_session_router(secure_cookie))
     app.include_router(review.router)
     app.include_router(settle.router)
+    app.include_router(watch.router)
     _handle_errors(app)
     _authenticate_first(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

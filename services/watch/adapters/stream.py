@@ -68,7 +68,9 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record,
         datadir=str(settings.state_dir), topic_partitions=PARTITIONS[CARD_TRANSACTIONS],
         topic_replication_factor=1, web_enabled=False, consumer_auto_offset_reset="earliest",
         broker_max_poll_records=settings.max_poll_records, stream_buffer_maxsize=1000,
-        producer_acks=-1, producer_linger_ms=20, table_standby_replicas=0)
+        producer_acks=-1, producer_linger_ms=20, table_standby_replicas=0,
+        # a watch killed and started again rejoins its group in seconds, not a minute
+        broker_session_timeout=10.0, broker_heartbeat_interval=2.0)
     cards_in = app.topic(settings.source_topic, key_serializer="raw", value_serializer="raw")
     merchant_swipes = f"{settings.app_id}-merchant-swipes"
     swipes = app.topic(merchant_swipes, key_serializer="raw", value_serializer="json",
