@@ -24,7 +24,13 @@ from schemas.signals import Signal
 from services.runtime import db
 from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
-from services.watch.adapters.stream import APP_ID, Counters, StreamSettings, build_app
+from services.watch.adapters.stream import (
+    APP_ID,
+    Counters,
+    StreamSettings,
+    build_app,
+    create_internal_topic,
+)
 from services.watch.config import Watched
 
 log = logging.getLogger("puhui.watch")
@@ -73,9 +79,7 @@ def build(options: WatchOptions, metrics: ServiceMetrics) -> faust.App:
 
     counters = Counters(consumed=lambda topic: metrics.events_consumed.labels(topic).inc(),
                         skipped=lambda _topic: None)
-    app = build_app(StreamSettings(options.connections.kafka_bootstrap, options.state_dir,
-                                   options.app_id, options.source_topic),
-                    options.watched, record, counters)
+    app = build_app(stream_settings(options), options.watched, record, counters)
 
     async def started() -> None:
         await pool()
@@ -84,6 +88,11 @@ def build(options: WatchOptions, metrics: ServiceMetrics) -> faust.App:
     app.task(started)
 
     return app
+
+
+def stream_settings(options: WatchOptions) -> StreamSettings:
+    return StreamSettings(options.connections.kafka_bootstrap, options.state_dir, options.app_id,
+                          options.source_topic)
 
 
 def run_watch(options: WatchOptions) -> None:
@@ -95,6 +104,9 @@ def run_watch(options: WatchOptions) -> None:
         metrics.signals.labels(rule)
     serve(metrics, options.metrics_port, options.metrics_host)
     options.state_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.new_event_loop()  # faust's worker runs on this loop too
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(create_internal_topic(stream_settings(options)))
     app = build(options, metrics)
     worker = faust.Worker(app, loglevel="WARNING", override_logging=False)
     worker.execute_from_commandline()

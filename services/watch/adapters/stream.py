@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 
 from puhui.topics import CARD_TRANSACTIONS, PARTITIONS
 from schemas.card_transactions import CardTransaction
@@ -72,7 +74,7 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record,
         # a watch killed and started again rejoins its group in seconds, not a minute
         broker_session_timeout=10.0, broker_heartbeat_interval=2.0)
     cards_in = app.topic(settings.source_topic, key_serializer="raw", value_serializer="raw")
-    merchant_swipes = f"{settings.app_id}-merchant-swipes"
+    merchant_swipes = merchant_topic(settings)
     swipes = app.topic(merchant_swipes, key_serializer="raw", value_serializer="json",
                        partitions=MERCHANT_PARTITIONS, internal=True)
     card_watch, merchant_watch = _watches(app, watched, record)
@@ -96,6 +98,24 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record,
             await _retrying(app, partial(merchant_watch.observe, swipe))
 
     return app
+
+
+async def create_internal_topic(settings: StreamSettings) -> None:
+    """The merchant topic, before the worker starts: faust's assignor ignores a topic that
+    does not exist yet when the group first forms, and would never give its agent a
+    partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(merchant_topic(settings), MERCHANT_PARTITIONS, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+
+
+def merchant_topic(settings: StreamSettings) -> str:
+    return f"{settings.app_id}-merchant-swipes"
 
 
 def _watches(app: faust.App, watched: Watched, record: Record) -> tuple[CardWatch,
