@@ -58,7 +58,8 @@ async def test_signing_in_opens_a_session_and_signing_out_ends_it(
     me = await client.get("/api/me", headers=session)
     assert me.json()["username"] == staff.name(Role.VIEWER)
     csrf = me.json()["csrf_token"]
-    assert csrf and csrf != token
+    assert csrf
+    assert csrf != token
     bare = await client.delete("/api/session", headers=session)  # a change needs the token
     assert (bare.status_code, bare.json()["code"]) == (403, "csrf_token")
     forged = await client.delete("/api/session", headers={**session, "X-CSRF-Token": "x" * 43})
