@@ -136,7 +136,8 @@ def _guard(app: FastAPI, secure_cookie: bool, origin: str | None) -> None:
     """Before anything else is read: headers not too large; nothing another page made a
     browser send; every /api request but signing in authenticated (an anonymous request gets
     401 whatever else is wrong with it), a page's change with its CSRF token. (The role,
-    then the body's media type, are checked next, by each route: `RoleFirst`.) Every answer carries the security headers, the API's `no-store` too."""
+    then the body's media type, are checked next, by each route: `RoleFirst`.) Every answer
+    carries the security headers, the API's `no-store` too."""
 
     def own_origin(request: Request) -> str:
         scheme = "https" if secure_cookie else request.url.scheme
