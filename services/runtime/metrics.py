@@ -21,27 +21,14 @@ from prometheus_client import (
     start_http_server,
 )
 
+from schemas.dead_letters import DEAD_LETTER_KINDS
+from services.runtime.records import kind_of_reason
+
 # From a bank's swipe to its payout recorded is normally well under a second; a backlog or a
 # replay shows up in the upper buckets, and anything over an hour is simply "late".
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 BATCH_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-# Dead-letter reasons are sentences naming fields and values; the metric keeps only their class.
-# The prefixes are those of schemas.decode and of pydantic (the audit trail's intake).
-_REASON_CLASSES = (("not valid JSON", "not_json"), ("Invalid JSON", "not_json"),
-                   ("not a JSON object", "not_object"), ("Input should be an object", "not_object"),
-                   ("unknown topic", "unknown_topic"), ("unknown type", "unknown_type"),
-                   ("missing field", "missing_field"))
-OTHER_REASON = "invalid_value"
-
 LagByPartition = Mapping[tuple[str, int], int]
-
-
-def reason_class(reason: str) -> str:
-    """`missing field card_id` -> `missing_field`: a small fixed set, fit for a label."""
-    for prefix, name in _REASON_CLASSES:
-        if reason.startswith(prefix):
-            return name
-    return OTHER_REASON
 
 
 @dataclass(frozen=True)
@@ -119,8 +106,11 @@ class ServiceMetrics:
                                   ["programme", "year"], registry=reg),
         )
 
-    def dead_lettered(self, topic: str, reason: str) -> None:
-        self.dead_letters.labels(topic, reason_class(reason)).inc()
+    def dead_lettered(self, topic: str, kind: str) -> None:
+        """Count one dead letter under its kind (`DeadLetterKind`); a caller that still hands
+        over the reason's words gets the kind they name, so the label set stays fixed."""
+        label = kind if kind in DEAD_LETTER_KINDS else kind_of_reason(kind)
+        self.dead_letters.labels(topic, label).inc()
 
     def observe_lag(self, lags: LagByPartition) -> None:
         """Set the lag of each assigned partition; partitions no longer assigned disappear."""
