@@ -102,7 +102,8 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
     settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
                                 max_batch=options.max_batch)
     return lambda stop: run_consumer(settings, consumer.handle, stop,
-                                     on_lag=metrics.observe_lag)
+                                     on_lag=metrics.observe_lag,
+                                     on_unreadable=metrics.unreadable_batches.inc)
 
 
 def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,

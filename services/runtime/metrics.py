@@ -39,6 +39,8 @@ class ServiceMetrics:
     events_consumed: Counter
     duplicates: Counter
     dead_letters: Counter
+    bisected_batches: Counter
+    unreadable_batches: Counter
     decisions: Counter
     payouts: Counter
     payout_fen: Counter
@@ -74,6 +76,12 @@ class ServiceMetrics:
                                registry=reg),
             dead_letters=Counter("puhui_dead_letters", "Messages sent to the dead-letter topic",
                                  ["topic", "reason"], registry=reg),
+            bisected_batches=Counter(
+                "puhui_bisected_batches", "Batches whose recording failed for good, split to "
+                "dead-letter the messages it fails on", registry=reg),
+            unreadable_batches=Counter(
+                "puhui_unreadable_batches", "Fetched batches that could not be read at all",
+                registry=reg),
             decisions=Counter("puhui_decisions", "Decisions by programme and outcome",
                               ["programme", "decision", "reason"], registry=reg),
             payouts=Counter("puhui_payouts", "Payouts and clawbacks recorded",
