@@ -55,7 +55,7 @@ async def run_service(options: ServiceOptions) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     metrics = ServiceMetrics.create(options.name)
-    serve(metrics, options.metrics_port, options.metrics_host)
+    await serve(metrics, options.metrics_port, options.metrics_host)
     settings = db.KEYED_LOOKUPS if options.name in LEDGER_SPECS else None
     pool = await db.create_pool(options.connections.database_url, max_size=3,
                                 settings=settings)

@@ -7,6 +7,10 @@ keeps the two equal).
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +27,8 @@ from prometheus_client import (
 
 from schemas.dead_letters import DEAD_LETTER_KINDS
 from services.runtime.records import kind_of_reason
+
+log = logging.getLogger(__name__)
 
 # From a bank's swipe to its payout recorded is normally well under a second; a backlog or a
 # replay shows up in the upper buckets, and anything over an hour is simply "late".
@@ -152,8 +158,34 @@ class ServiceMetrics:
         self.outbox_oldest_seconds.set(oldest_seconds)
 
 
-def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:
-    """Serve `/metrics` on a background thread (prometheus_client's own server)."""
+PORT_WAIT_SECONDS = 30.0
+
+
+async def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1",
+                wait_seconds: float = PORT_WAIT_SECONDS) -> None:
+    """Serve `/metrics` on a background thread (prometheus_client's own server).
+
+    The server binds with SO_REUSEADDR (a port in TIME_WAIT is free); a port still held (by
+    the process this one replaces, while it exits) is waited for, at most `wait_seconds`,
+    then the error says which port and which setting moves it."""
     # Every counter would also get a `_created` series: twice the series, of no use here.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
-    start_http_server(port, addr=host, registry=metrics.registry)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            start_http_server(port, addr=host, registry=metrics.registry)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            if time.monotonic() >= deadline:
+                raise MetricsPortTaken(
+                    f"metrics port {host}:{port} is still in use after {wait_seconds:.0f}s "
+                    "(another process holds it: choose another block with PUHUI_METRICS_PORT, "
+                    "or --metrics-port)") from None
+            log.warning("metrics port %s:%d is in use; waiting for it", host, port)
+            await asyncio.sleep(0.5)
+
+
+class MetricsPortTaken(Exception):
+    """The `/metrics` port stayed taken: the service cannot be watched, so it does not start."""
