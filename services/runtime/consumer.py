@@ -50,6 +50,8 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
     consumer = AIOKafkaConsumer(
         *settings.topics, bootstrap_servers=settings.bootstrap, group_id=settings.group_id,
         enable_auto_commit=False, auto_offset_reset="earliest",
+        # a client's transaction counts once committed: an aborted one's messages never do
+        isolation_level="read_committed",
         max_poll_records=settings.max_batch, fetch_max_wait_ms=settings.poll_ms,
         max_partition_fetch_bytes=4 * 1024 * 1024)
     await _with_retries(consumer.start, "start the Kafka consumer", settings.retries)
