@@ -130,12 +130,14 @@ NonEmptyText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEX
 """Like `Text`, and not empty."""
 
 OccurredAt = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text),
-                       AfterValidator(_plausible_time)]
+                       AfterValidator(_plausible_time),
+                       Field(json_schema_extra={"x-years": [EARLIEST_YEAR, LATEST_YEAR]})]
 """When it happened: an RFC 3339 timestamp with its UTC offset (a naive time is refused),
 in the years `EARLIEST_YEAR` to `LATEST_YEAR`."""
 
 CalendarDate = Annotated[date, BeforeValidator(_calendar_date_text),
-                         AfterValidator(_plausible_date)]
+                         AfterValidator(_plausible_date),
+                         Field(json_schema_extra={"x-years": [EARLIEST_DATE_YEAR, LATEST_YEAR]})]
 """A calendar date written `YYYY-MM-DD`, in the years `EARLIEST_DATE_YEAR` to `LATEST_YEAR`."""
 
 
