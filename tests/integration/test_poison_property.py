@@ -22,6 +22,7 @@ from puhui.engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from schemas.decode import Invalid, decode
 from services import disbursement, enrolment
+from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer
 from services.ledger.service_layer.recorder import Recorder
 from services.runtime import db
@@ -66,7 +67,8 @@ def pipeline(stack: StackConfig) -> Iterator[Pipeline]:
     pool = loop.run_until_complete(db.create_pool(stack.database_url, max_size=2))
     loop.run_until_complete(db.migrate(pool))
     never_stop = DeadLetterGuard(min_invalid=10**9)  # nearly every message here is invalid
-    consumers = [LedgerConsumer(spec, Recorder(pool, load_catalogue(), f"property-{spec.name}"),
+    consumers = [LedgerConsumer(spec, Recorder(PgLedgerStore(pool), load_catalogue(),
+                                               f"property-{spec.name}"),
                                 ServiceMetrics.create(spec.name), never_stop)
                  for spec in (enrolment.SPEC, disbursement.SPEC)]
     first = random.randrange(10**12, 2 * 10**12)  # past any real offset, new each run
