@@ -18,8 +18,9 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    start_http_server,
 )
+
+from services.runtime import health
 
 # From a bank's swipe to its payout recorded is normally well under a second; a backlog or a
 # replay shows up in the upper buckets, and anything over an hour is simply "late".
@@ -155,7 +156,9 @@ class ServiceMetrics:
 
 
 def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:
-    """Serve `/metrics` on a background thread (prometheus_client's own server)."""
+    """Serve `/metrics`, and the probes `/healthz` and `/readyz` (services/runtime/health.py),
+    on a background thread."""
     # Every counter would also get a `_created` series: twice the series, of no use here.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
-    start_http_server(port, addr=host, registry=metrics.registry)
+    app = health.health_app(health.metrics_app(metrics.registry), metrics.up)
+    health.start_server(app, port, host)
