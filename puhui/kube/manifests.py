@@ -137,7 +137,7 @@ def kafka() -> list[Manifest]:
                                      "strimzi.io/kraft": "enabled"}},
         "spec": {
             "kafka": {
-                "version": "4.1.0", "metadataVersion": "4.1-IV1",
+                "version": "4.1.0",  # metadataVersion: the operator takes this version's default
                 "listeners": [{"name": "plain", "port": table.KAFKA_PORT, "type": "internal",
                                "tls": False}],
                 "config": {**STACK_BROKER, **REPLICATED}},
