@@ -22,10 +22,10 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    start_http_server,
 )
 
 from schemas.dead_letters import DEAD_LETTER_KINDS
+from services.runtime import health
 from services.runtime.records import kind_of_reason
 
 log = logging.getLogger(__name__)
@@ -173,17 +173,19 @@ PORT_WAIT_SECONDS = 30.0
 
 async def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1",
                 wait_seconds: float = PORT_WAIT_SECONDS) -> None:
-    """Serve `/metrics` on a background thread (prometheus_client's own server).
+    """Serve `/metrics`, and the probes `/healthz` and `/readyz` (services/runtime/health.py),
+    on a background thread.
 
     The server binds with SO_REUSEADDR (a port in TIME_WAIT is free); a port still held (by
     the process this one replaces, while it exits) is waited for, at most `wait_seconds`,
     then the error says which port and which setting moves it."""
     # Every counter would also get a `_created` series: twice the series, of no use here.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
+    app = health.health_app(health.metrics_app(metrics.registry), metrics.up)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            start_http_server(port, addr=host, registry=metrics.registry)
+            health.start_server(app, port, host)
             return
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:

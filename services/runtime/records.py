@@ -72,19 +72,15 @@ class Rejected:
         return OutboxMessage(DEAD_LETTER_TOPIC, self.record.key, body)
 
 
-def decode_batch(records: Sequence[InboundRecord],
-                 decode_topic: str | None = None) -> tuple[list[Decoded], list[Rejected]]:
-    """Split a batch into decoded events and rejected messages, keeping their order.
-
-    `decode_topic` decodes every record as that topic's message (used for the internal
-    release topic, which carries events of the inbound topics)."""
+def decode_batch(records: Sequence[InboundRecord]) -> tuple[list[Decoded], list[Rejected]]:
+    """Split a batch into decoded events and rejected messages, keeping their order."""
     decoded: list[Decoded] = []
     rejected: list[Rejected] = []
     for record in records:
         if not record.value:  # a tombstone or an empty message carries no event
             rejected.append(Rejected(record, "empty message: no value to decode", "empty"))
             continue
-        result = decode(decode_topic or record.topic, record.value)
+        result = decode(record.topic, record.value)
         if isinstance(result, Invalid):
             rejected.append(Rejected(record, result.reason, result.kind))
         else:
