@@ -15,7 +15,6 @@ CLOCK_DAYS: Final = "clock.days"
 PAYOUTS: Final = "payouts"
 AUDIT: Final = "audit"
 DEAD_LETTERS: Final = "puhui.dead-letters"
-RELEASED: Final = "puhui.released"
 SIGNALS: Final = "puhui.signals"
 
 PARTITIONS: Final[dict[str, int]] = {
@@ -25,7 +24,6 @@ PARTITIONS: Final[dict[str, int]] = {
     PAYOUTS: 4,
     AUDIT: 4,
     DEAD_LETTERS: 1,
-    RELEASED: 4,
     SIGNALS: 1,
 }
 

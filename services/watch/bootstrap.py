@@ -102,10 +102,10 @@ def run_watch(options: WatchOptions) -> None:
     metrics = ServiceMetrics.create("watch")
     for rule in ("merchant_burst", "subsidy_maximising", "refund_ratio", "card_velocity"):
         metrics.signals.labels(rule)
-    serve(metrics, options.metrics_port, options.metrics_host)
     options.state_dir.mkdir(parents=True, exist_ok=True)
     loop = asyncio.new_event_loop()  # faust's worker runs on this loop too
     asyncio.set_event_loop(loop)
+    loop.run_until_complete(serve(metrics, options.metrics_port, options.metrics_host))
     loop.run_until_complete(create_internal_topic(stream_settings(options)))
     app = build(options, metrics)
     worker = faust.Worker(app, loglevel="WARNING", override_logging=False)
