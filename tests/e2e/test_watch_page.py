@@ -109,7 +109,8 @@ def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
         signal_id = asyncio.run(_signal_of(stack.database_url, card))
     staff = Staff()
     asyncio.run(_users(stack.database_url, staff))
-    with finance_server(stack, tmp_path / "serve.log", FINANCE_PORT) as base, sync_playwright() as driver:
+    with finance_server(stack, tmp_path / "serve.log", FINANCE_PORT) as base, \
+            sync_playwright() as driver:
         browser = driver.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
             args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 900},
