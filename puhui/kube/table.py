@@ -59,9 +59,9 @@ SIZING: dict[str, Sizing] = {
     "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
     "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=71),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=96, peak_rss_mb=67),
-    # services/watch (docs/watch.md): peak RSS 115 MB and about 1.1 ms CPU per subsidised card
+    # services/watch (docs/watch.md): peak RSS 130 MB and 1.1-2.2 ms CPU per subsidised card
     # event on the planted week (15,281 events); not yet measured at a full day's rate
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=160, peak_rss_mb=115),
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=168, peak_rss_mb=130),
 }
 
 
