@@ -55,7 +55,8 @@ EXPECTED = (
     Expected("subsidy_maximising", MAX_CINEMA[0], "2027-03-05T15:00:00+08:00",
              {"purchases": 20, "at_amount": 20, "share": 1.0, "amount_fen": 3990}),
     Expected("refund_ratio", REFUND_SHOP[0], "2027-03-05T00:00:00+08:00",
-             {"refunds": 13, "purchases": 24, "ratio": 0.5417}),
+             {"refunds": 13, "purchases": 24, "usual_purchases_per_day": 5.0,
+              "ratio": 0.5417}),
     Expected("card_velocity", "C-VELOCITY", "2027-03-05T19:00:00+08:00", {"merchants": 4}),
 )
 

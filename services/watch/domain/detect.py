@@ -85,9 +85,10 @@ def subsidy_maximising(window: Window, tally: Tally, swipe: Swipe, amount_fen: i
     return Step(window, replace(now, raised=True), signal)
 
 
-def refund_ratio(window: Window, tally: Tally, swipe: Swipe, rule: RefundRatio,
-                 examples: int) -> Step:
-    """Refunds and reversals against purchases in the Shanghai day `window`."""
+def refund_ratio(window: Window, tally: Tally, baseline: Sequence[Tally], swipe: Swipe,
+                 rule: RefundRatio, examples: int) -> Step:
+    """Refunds and reversals against purchases in the Shanghai day `window`, or against the
+    merchant's usual day (the `baseline` days' mean) when that is more."""
     if tally.has_seen(swipe.partition, swipe.offset):
         return Step(window, tally, changed=False)
     if swipe.kind == "purchase":
@@ -95,12 +96,15 @@ def refund_ratio(window: Window, tally: Tally, swipe: Swipe, rule: RefundRatio,
         return Step(window, now.saw(swipe.partition, swipe.offset))
     now = replace(tally, hits=tally.hits + 1).saw(swipe.partition, swipe.offset)
     now = now.with_example(swipe.transaction_id, examples)
-    if now.raised or now.hits < rule.min_refunds or now.hits <= rule.ratio_above * now.purchases:
+    days = [day.purchases for day in baseline if day.purchases]
+    usual = sum(days) / len(days) if days else 0.0
+    against = max(now.purchases, usual)
+    if now.raised or now.hits < rule.min_refunds or now.hits <= rule.ratio_above * against:
         return Step(window, now)
-    ratio = now.hits / max(now.purchases, 1)
+    ratio = now.hits / max(against, 1)
     signal = _signal("refund_ratio", "merchant", swipe.merchant_id, window, swipe,
                      {"refunds": now.hits, "purchases": now.purchases,
-                      "ratio": round(ratio, 4)},
+                      "usual_purchases_per_day": round(usual, 2), "ratio": round(ratio, 4)},
                      {"ratio_above": rule.ratio_above, "min_refunds": rule.min_refunds},
                      now.examples)
     return Step(window, replace(now, raised=True), signal)

@@ -48,10 +48,15 @@ class SubsidyMaximising(_Rule):
 
 class RefundRatio(_Rule):
     """In one Shanghai day, a merchant's refunds and reversals over its purchases are above
-    `ratio_above`, with at least `min_refunds` of them."""
+    `ratio_above`, with at least `min_refunds` of them.
+
+    The purchases are the day's so far, or the merchant's usual day (its mean over the
+    `baseline_days` before, the days with any purchase) if that is more: in the morning a
+    cinema refunds yesterday's tickets before it sells today's first."""
 
     ratio_above: Annotated[float, Field(gt=0)] = 0.5
     min_refunds: Count = 10
+    baseline_days: Annotated[int, Field(strict=True, ge=1, le=28)] = 7
 
 
 class CardVelocity(_Rule):

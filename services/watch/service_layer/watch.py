@@ -57,8 +57,12 @@ class MerchantWatch:
     def _steps(self, swipe: Swipe) -> list[tuple[Tallies, Step]]:
         rules, examples, key = self.watched.rules, self.watched.rules.examples, swipe.merchant_id
         day = tumbling(swipe.at, DAY)
+        refund_days = [self.tables.day.get(key, day.shifted(-n))
+                       for n in range(1, rules.refund_ratio.baseline_days + 1)] \
+            if swipe.kind != "purchase" else []
         steps = [(self.tables.day, detect.refund_ratio(
-            day, self.tables.day.get(key, day), swipe, rules.refund_ratio, examples))]
+            day, self.tables.day.get(key, day), refund_days, swipe, rules.refund_ratio,
+            examples))]
         if swipe.kind != "purchase":
             return steps
         burst = tumbling(swipe.at, rules.merchant_burst.window_minutes * MINUTE)
