@@ -15,9 +15,9 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from services.ledger.adapters.repository import translate_errors
 from services.runtime import outbox
 from services.runtime.errors import TransientFailure
+from services.runtime.pg_errors import translate_errors
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 7_102_002
