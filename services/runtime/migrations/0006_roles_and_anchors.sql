@@ -35,8 +35,9 @@ grant select on schema_migrations
 grant select, insert on processed_events to puhui_enrolment, puhui_disbursement;
 grant select, insert, update on members, card_holdings, limit_usage, budget_spent, purchases,
     held_events, payout_daily_totals to puhui_enrolment, puhui_disbursement;
--- names are personal data: the ledger writes them and reads back only the key
-grant insert, update, select (member_id) on member_names to puhui_enrolment, puhui_disbursement;
+-- (names are personal data, but the upsert that writes them must read them: PostgreSQL asks
+-- SELECT on every column an ON CONFLICT DO UPDATE touches)
+grant select, insert, update on member_names to puhui_enrolment, puhui_disbursement;
 grant select, insert on payouts to puhui_enrolment, puhui_disbursement;
 
 -- The outbox and dead letters: every service that records something sends through them.
