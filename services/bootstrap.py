@@ -23,6 +23,7 @@ import asyncpg
 from puhui.engine.catalogue import Catalogue
 from puhui.settings import METRICS_PORTS, Connections
 from services import disbursement, enrolment
+from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
 from services.relay.relay import run_relay
@@ -99,7 +100,7 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
         loop: Loop = audit_loop(pool, bootstrap, metrics)
         return loop
     spec = LEDGER_SPECS[options.name]
-    recorder = Recorder(pool, options.catalogue, spec.name)
+    recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)
     consumer = LedgerConsumer(spec, recorder, metrics)
     settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
                                 max_batch=options.max_batch)

@@ -18,11 +18,12 @@ from services.runtime import db
 def stack() -> StackConfig:
     config = StackConfig.from_env()
     lifecycle.up(config, lambda _line: None)
-    asyncio.run(_migrate(config.database_url))
+    asyncio.run(migrate(config.database_url))
     return config
 
 
-async def _migrate(owner_url: str) -> None:
+async def migrate(owner_url: str) -> None:
+    """`puhui db migrate` as the owner: what must happen before any service starts."""
     pool = await db.create_pool(owner_url, attempts=5)
     try:
         await db.migrate(pool)

@@ -62,6 +62,7 @@ class ServiceMetrics:
     consumer_lag: Gauge
     outbox_backlog: Gauge
     outbox_oldest_seconds: Gauge
+    held_key_known: Gauge
     outbox_published: Counter
     budget_fen: Gauge
     budget_left_fen: Gauge
@@ -110,6 +111,11 @@ class ServiceMetrics:
             outbox_oldest_seconds=Gauge("puhui_outbox_oldest_seconds",
                                         "Age of the oldest unpublished outbox message",
                                         registry=reg),
+            held_key_known=Gauge(
+                "puhui_held_events_key_known",
+                "Held events whose card, member or purchase is known: each is a bug (a hold "
+                "is released in the transaction that makes its key known)",
+                ["waiting_for"], registry=reg),
             outbox_published=Counter("puhui_outbox_published", "Outbox messages published",
                                      registry=reg),
             budget_fen=Gauge("puhui_budget_fen", "Yearly budget of a programme",
@@ -152,6 +158,10 @@ class ServiceMetrics:
     def observe_outbox(self, backlog: int, oldest_seconds: float) -> None:
         self.outbox_backlog.set(backlog)
         self.outbox_oldest_seconds.set(oldest_seconds)
+
+    def observe_held_key_known(self, by_waiting_for: dict[str, int]) -> None:
+        for waiting_for in ("card", "member", "purchase"):
+            self.held_key_known.labels(waiting_for).set(by_waiting_for.get(waiting_for, 0))
 
 
 def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:

@@ -39,6 +39,9 @@ grant select, insert, update on members, card_holdings, limit_usage, budget_spen
 -- SELECT on every column an ON CONFLICT DO UPDATE touches)
 grant select, insert, update on member_names to puhui_enrolment, puhui_disbursement;
 grant select, insert on payouts to puhui_enrolment, puhui_disbursement;
+-- (0005) a block before its card's issue is kept until the issue applies it, then removed
+grant select, insert, update, delete on early_card_stops to puhui_enrolment, puhui_disbursement;
+grant select, insert on days_started to puhui_enrolment, puhui_disbursement;
 
 -- The outbox and dead letters: every service that records something sends through them.
 grant insert on outbox to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_finance;
@@ -47,8 +50,13 @@ grant usage on sequence outbox_id_seq
 grant select, insert on dead_letters to puhui_enrolment, puhui_disbursement, puhui_audit;
 grant usage on sequence dead_letters_id_seq to puhui_enrolment, puhui_disbursement, puhui_audit;
 
--- The relay reads the outbox and marks what it sent, nothing else.
+-- The relay reads the outbox and marks what it sent; its probe counts held events whose key
+-- is known (services/runtime/probes.py), reading only the keys.
 grant select, update (sent_at) on outbox to puhui_relay;
+grant select (waiting_for, waiting_key, released_at) on held_events to puhui_relay;
+grant select (card_id) on card_holdings to puhui_relay;
+grant select (member_id) on members to puhui_relay;
+grant select (transaction_id) on purchases to puhui_relay;
 
 -- The audit service appends: INSERT only, never UPDATE, DELETE or TRUNCATE (and without
 -- ownership it cannot disable audit_trail_append_only, nor set session_replication_role).

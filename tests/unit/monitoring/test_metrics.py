@@ -142,7 +142,9 @@ class _Conn:
     async def fetchrow(self, _query: str) -> tuple[int, float]:
         return (3, 42.5)  # unsent outbox rows, age of the oldest
 
-    async def fetch(self, _query: str) -> list[dict[str, object]]:
+    async def fetch(self, query: str) -> list[dict[str, object]]:
+        if "held_events" in query:
+            return [{"waiting_for": "member", "count": 2}]
         return [{"programme": "cinema", "year": 2027, "spent_fen": 299_000_000},
                 {"programme": "cinema", "year": 2026, "spent_fen": 1}]
 
@@ -176,6 +178,8 @@ async def test_probes_read_the_outbox_and_the_budgets_and_outlive_a_failure() ->
     await asyncio.gather(*tasks)
     assert _sample(registry, "puhui_outbox_backlog") == 3
     assert _sample(registry, "puhui_outbox_oldest_seconds") == 42.5
+    assert _sample(registry, "puhui_held_events_key_known", waiting_for="member") == 2
+    assert _sample(registry, "puhui_held_events_key_known", waiting_for="card") == 0
     assert _sample(registry, "puhui_budget_fen", programme="cinema") == 300_000_000
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") == 1_000_000
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2026") is None
