@@ -60,7 +60,7 @@ async def run_service(options: ServiceOptions) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     metrics = ServiceMetrics.create(options.name)
-    serve(metrics, options.metrics_port, options.metrics_host)
+    await serve(metrics, options.metrics_port, options.metrics_host)
     settings = db.KEYED_LOOKUPS if options.name in LEDGER_SPECS else None
     pool = await db.create_pool(options.connections.service_database_url(options.name),
                                 max_size=3, settings=settings)
@@ -105,7 +105,8 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
     settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
                                 max_batch=options.max_batch)
     return lambda stop: run_consumer(settings, consumer.handle, stop,
-                                     on_lag=metrics.observe_lag)
+                                     on_lag=metrics.observe_lag,
+                                     on_unreadable=metrics.unreadable_batches.inc)
 
 
 def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,

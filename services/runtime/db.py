@@ -86,8 +86,14 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 4, attempt
     raise TransientFailure(f"PostgreSQL at {_redact(dsn)} did not answer") from None
 
 
+def grants() -> str:
+    """services/runtime/grants.sql: what each service role may do, the whole of it."""
+    return (resources.files("services.runtime") / "grants.sql").read_text()
+
+
 async def migrate(pool: asyncpg.Pool) -> list[Migration]:
-    """Apply what is not applied yet, each in its own transaction; returns what was applied."""
+    """Apply what is not applied yet, each in its own transaction, then the service roles'
+    grants afresh (in one more); returns what was applied."""
     applied: list[Migration] = []
     async with pool.acquire() as conn:
         await conn.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
@@ -103,6 +109,8 @@ async def migrate(pool: asyncpg.Pool) -> list[Migration]:
                         "insert into schema_migrations (version, name) values ($1, $2)",
                         migration.version, migration.name)
                 applied.append(migration)
+            async with conn.transaction():
+                await conn.execute(grants())
         finally:
             await conn.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK)
     return applied
@@ -114,7 +122,7 @@ async def require_current(pool: asyncpg.Pool) -> None:
     try:
         done = {row["version"] for row in await pool.fetch(APPLIED)}
     except (asyncpg.UndefinedTableError, asyncpg.InsufficientPrivilegeError):
-        done = set()  # not migrated at all, or not as far as 0006, which grants the reading
+        done = set()  # not migrated at all, or not since the roles came (0006, grants.sql)
     missing = [m for m in migrations() if m.version not in done]
     if missing:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in missing)

@@ -19,6 +19,7 @@ from puhui.engine.decisions import ClawedBack, Paid
 from puhui.engine.simulator import Simulator
 from puhui.stack import lifecycle
 from puhui.stack.config import StackConfig
+from puhui.stack.errors import StackError
 from puhui.synthetic.accidents import Phase, accident_feed
 from schemas.decode import Invalid, decode
 from services.runtime.probes import held_key_known
@@ -71,9 +72,7 @@ def fresh(stack: StackConfig) -> Iterator[StackConfig]:
 
 
 async def _run(config: StackConfig, phases: list[Phase], kill: bool) -> set[Payout]:
-    # the stack's own commands run an event loop of their own: off this one
-    await asyncio.to_thread(lifecycle.down, config, lambda _line: None, purge=True)
-    await asyncio.to_thread(lifecycle.up, config, lambda _line: None)
+    await _fresh_stack(config)
     await migrate(config.database_url)  # as the owner: services do not migrate
     services = Services(config)
     for name in ("enrolment", "disbursement", "audit", "relay"):
@@ -97,6 +96,20 @@ async def _run(config: StackConfig, phases: list[Phase], kill: bool) -> set[Payo
     finally:
         services.stop_all()
     return {(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+
+async def _fresh_stack(config: StackConfig) -> None:
+    """Purge and start the stack (off this event loop: its commands run one of their own). A
+    broker stopped a moment ago may hold its ports a little longer: wait for them, boundedly."""
+    await asyncio.to_thread(lifecycle.down, config, lambda _line: None, purge=True)
+    for attempt in range(10):
+        try:
+            await asyncio.to_thread(lifecycle.up, config, lambda _line: None)
+            return
+        except StackError:
+            if attempt == 9:
+                raise
+            await asyncio.sleep(3)
 
 
 async def _kill_midway(config: StackConfig, services: Services, rng: random.Random) -> None:

@@ -11,13 +11,14 @@ from fastapi.responses import StreamingResponse
 
 from puhui.engine.periods import SHANGHAI
 from services.finance.api import models, shape
-from services.finance.api.security import FinanceDep, Reviewer
+from services.finance.api.security import FinanceDep, Reviewer, RoleFirst
+from services.finance.domain.dead_letters import mask_reason
 from services.finance.domain.files import VIEW_HEADER, cny, csv_line
 from services.finance.domain.masking import shown_name
 from services.finance.domain.stream import MAX_PAGE, BadCursor, Cursor, PayoutFilter
 from services.finance.service_layer.audit import finance_action
 
-router = APIRouter(prefix="/api", tags=["review"],
+router = APIRouter(prefix="/api", tags=["review"], route_class=RoleFirst,
                    responses=models.problem_responses(400, 401, 403, 422))
 
 NO_NUL = r"^[^\x00]+$"
@@ -198,14 +199,17 @@ async def held(
 
 @router.get("/dead-letters", response_model=models.DeadLetters)
 async def dead_letters(
-    _: Reviewer, fin: FinanceDep, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    staff: Reviewer, fin: FinanceDep, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> models.DeadLetters:
     """Messages no service could take, with the reason; counts and ages per source, newest
-    first. The raw bytes are not shown: they may hold personal data."""
+    first. The raw bytes are not shown: they may hold personal data; for a viewer, neither is
+    the value of a personal-data field that a reason quotes (a name, a birth date)."""
     now = fin.now()
     counts = [models.DeadLetterCount(**row, oldest_age_seconds=shape.age(now, row["oldest"]))
               for row in await fin.views.dead_letter_counts()]
-    items = [models.DeadLetter(**row, age_seconds=shape.age(now, row["received_at"]))
+    shown = (lambda reason: reason) if staff.sees_personal_data else mask_reason
+    items = [models.DeadLetter(**{**row, "reason": shown(row["reason"])},
+                               age_seconds=shape.age(now, row["received_at"]))
              for row in await fin.views.dead_letters(limit)]
     return models.DeadLetters(counts=counts, items=items)
 

@@ -10,10 +10,17 @@ from fastapi import APIRouter, HTTPException, Query, Response, UploadFile
 from puhui.engine.periods import SHANGHAI
 from services.finance.api import models, shape
 from services.finance.api.review import Id
-from services.finance.api.security import Approver, FinanceDep, Preparer, Reviewer, Settler
+from services.finance.api.security import (
+    Approver,
+    FinanceDep,
+    Preparer,
+    Reviewer,
+    RoleFirst,
+    Settler,
+)
 from services.finance.domain.stream import MAX_PAGE
 
-router = APIRouter(prefix="/api", tags=["settlement"],
+router = APIRouter(prefix="/api", tags=["settlement"], route_class=RoleFirst,
                    responses=models.problem_responses(400, 401, 403, 422))
 MAX_FILE = 64 * 1024 * 1024
 

@@ -12,6 +12,7 @@ function el(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else if (key === "class") node.className = value;
+    else if (key === "style") node.style.cssText = value; // CSSOM: allowed by the CSP, an attribute is not
     else node.setAttribute(key, value === true ? "" : value);
   }
   for (const child of children.flat()) {
@@ -52,6 +53,7 @@ function notice(text, bad = false) {
 
 async function api(path, options = {}) {
   const headers = { "X-Requested-With": "fetch", ...(options.headers || {}) };
+  if (state.me && state.me.csrf_token) headers["X-CSRF-Token"] = state.me.csrf_token;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(options.json);

@@ -1,12 +1,13 @@
--- Each service connects as a role of its own with only the rights it needs; the owner (who
--- runs the migrations: `puhui db migrate`) alone may change the schema, its triggers and the
--- audit trail. And the audit trail's format 2 (every column the Audit page shows is hashed)
+-- Each service connects as a role of its own with only the rights it needs (grants.sql); the
+-- owner (who runs the migrations: `puhui db migrate`) alone may change the schema, its
+-- triggers and the audit trail. And the audit trail's format 2 (every column the Audit page shows is hashed)
 -- and its signed anchors (docs/services.md, "The audit trail").
 
 -- Roles belong to the server, not to one database: a second database on the same server
 -- (the bench's) finds them made and only grants. A service role logs in, owns nothing and
--- may do nothing more than its grants below. A later service (`watch`) takes its role the
--- same way: `select puhui_service_role('puhui_watch');` then its grants, in its migration.
+-- may do nothing more than its grants. A later service (`watch`) takes its role the
+-- same way: `select puhui_service_role('puhui_watch');` in its migration, its grants in
+-- grants.sql.
 create function puhui_service_role(name text) returns void
 language plpgsql as $$
 begin
@@ -26,49 +27,9 @@ select puhui_service_role(name) from unnest(array[
 -- Nobody but the owner creates anything here (PostgreSQL 15 already says so; older did not).
 revoke create on schema public from public;
 
--- Every service: which schema version the database is at (it refuses to start behind it).
-grant select on schema_migrations
-    to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance;
-
--- Enrolment and disbursement: the same ledger code (services/ledger), the same rights.
--- payout_daily_totals is written by the trigger on payouts, which runs as the inserter.
-grant select, insert on processed_events to puhui_enrolment, puhui_disbursement;
-grant select, insert, update on members, card_holdings, limit_usage, budget_spent, purchases,
-    held_events, payout_daily_totals to puhui_enrolment, puhui_disbursement;
--- (names are personal data, but the upsert that writes them must read them: PostgreSQL asks
--- SELECT on every column an ON CONFLICT DO UPDATE touches)
-grant select, insert, update on member_names to puhui_enrolment, puhui_disbursement;
-grant select, insert on payouts to puhui_enrolment, puhui_disbursement;
--- (0005) a block before its card's issue is kept until the issue applies it, then removed
-grant select, insert, update, delete on early_card_stops to puhui_enrolment, puhui_disbursement;
-grant select, insert on days_started to puhui_enrolment, puhui_disbursement;
-
--- The outbox and dead letters: every service that records something sends through them.
-grant insert on outbox to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_finance;
-grant usage on sequence outbox_id_seq
-    to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_finance;
-grant select, insert on dead_letters to puhui_enrolment, puhui_disbursement, puhui_audit;
-grant usage on sequence dead_letters_id_seq to puhui_enrolment, puhui_disbursement, puhui_audit;
-
--- The relay reads the outbox and marks what it sent; its probe counts held events whose key
--- is known (services/runtime/probes.py), reading only the keys.
-grant select, update (sent_at) on outbox to puhui_relay;
-grant select (waiting_for, waiting_key, released_at) on held_events to puhui_relay;
-grant select (card_id) on card_holdings to puhui_relay;
-grant select (member_id) on members to puhui_relay;
-grant select (transaction_id) on purchases to puhui_relay;
-
--- The audit service appends: INSERT only, never UPDATE, DELETE or TRUNCATE (and without
--- ownership it cannot disable audit_trail_append_only, nor set session_replication_role).
-grant select, insert on audit_trail to puhui_audit;
-grant select, update on audit_chain_head to puhui_audit;
-
--- Finance reads the ledger and the trail, and keeps its own tables.
-grant select on payouts, payout_daily_totals, budget_spent, held_events, dead_letters,
-    audit_trail, members, member_names, card_holdings to puhui_finance;
-grant select, insert, update on settlement_batches, payout_settlement to puhui_finance;
-grant select, insert, update, delete on finance_users to puhui_finance;
-grant select, insert, delete on finance_sessions to puhui_finance;
+-- What each role may do is not here but in services/runtime/grants.sql, which
+-- `puhui db migrate` applies whole after every run of migrations: a table a later migration
+-- creates is granted there, in one place, whatever order the migrations land in.
 
 -- Format 2 of the chain (services/audit/domain/chain.py): a link also hashes its seq, its
 -- recorded_at and the actor of a finance action. The links already there stay format 1 and
@@ -88,5 +49,3 @@ create table audit_anchors (
     signature bytea       not null check (octet_length(signature) = 64),
     primary key (seq, key_id)
 );
-grant select, insert on audit_anchors to puhui_audit;
-grant select on audit_anchors to puhui_finance;

@@ -18,7 +18,7 @@ from services import disbursement
 from services.audit.service_layer.intake import read_entry
 from services.ledger.consumer import LedgerConsumer
 from services.ledger.service_layer.recorder import BatchReport
-from services.runtime.metrics import ServiceMetrics, reason_class
+from services.runtime.metrics import ServiceMetrics
 from services.runtime.probes import budget_probe, outbox_probe, sample_every
 from services.runtime.records import Decoded, InboundRecord, Rejected
 
@@ -32,27 +32,32 @@ def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float | No
     return registry.get_sample_value(name, labels)
 
 
-def _decode_reason(topic: str, value: object) -> str:
+def _decoded_kind(topic: str, value: object) -> str:
     raw = value if isinstance(value, bytes) else orjson.dumps(value)
     result = decode(topic, raw)
     assert isinstance(result, Invalid)
-    return result.reason
+    return result.kind
 
 
-@pytest.mark.parametrize(("reason", "expected"), [
-    (_decode_reason("card.transactions", b"{"), "not_json"),
-    (_decode_reason("card.transactions", [1]), "not_object"),
-    (_decode_reason("no.such.topic", {}), "unknown_topic"),
-    (_decode_reason("member.enrolment", {"type": "member_promoted"}), "unknown_type"),
-    (_decode_reason("member.enrolment", {"type": "member_left"}), "missing_field"),
-    (_decode_reason("clock.days", {"event_id": "e", "type": "day_started", "date": "someday"}),
+@pytest.mark.parametrize(("kind", "expected"), [
+    (_decoded_kind("card.transactions", b"{"), "not_json"),
+    (_decoded_kind("card.transactions", [1]), "not_object"),
+    (_decoded_kind("no.such.topic", {}), "unknown_topic"),
+    (_decoded_kind("member.enrolment", {"type": "member_promoted"}), "unknown_type"),
+    (_decoded_kind("card.transactions", {"type": "chargeback"}), "missing_field"),
+    (_decoded_kind("member.enrolment", {"type": "member_left"}), "missing_field"),
+    (_decoded_kind("clock.days", {"event_id": "e", "type": "day_started", "date": "someday"}),
      "invalid_value"),
+    ("unprocessable", "unprocessable"),
+    # the audit intake hands over pydantic's words, not a kind: the kind they name
     (str(read_entry(b"{")), "not_json"),
     (str(read_entry(b"[]")), "not_object"),
     (str(read_entry(b"{}")), "missing_field"),
 ])
-def test_dead_letter_reasons_become_a_few_classes(reason: str, expected: str) -> None:
-    assert reason_class(reason) == expected
+def test_dead_letters_are_counted_by_a_few_kinds(kind: str, expected: str) -> None:
+    metrics, registry = _metrics()
+    metrics.dead_lettered("t", kind)
+    assert _sample(registry, "puhui_dead_letters_total", topic="t", reason=expected) == 1
 
 
 def test_lag_follows_the_assignment() -> None:
