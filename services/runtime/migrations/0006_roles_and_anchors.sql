@@ -8,14 +8,20 @@
 -- may do nothing more than its grants. A later service (`watch`) takes its role the
 -- same way: `select puhui_service_role('puhui_watch');` in its migration, its grants in
 -- grants.sql.
+-- A role made beforehand (by an operator's tooling, with its password) is taken as it is,
+-- unless it has more power than a service role may have.
 create function puhui_service_role(name text) returns void
 language plpgsql as $$
 begin
     if not exists (select from pg_roles where rolname = name) then
-        execute format('create role %I', name);
+        execute format('create role %I login nosuperuser nocreatedb nocreaterole '
+                       'noreplication nobypassrls noinherit', name);
+    elsif exists (select from pg_roles where rolname = name and (rolsuper or rolcreaterole
+                  or rolcreatedb or rolreplication or rolbypassrls or not rolcanlogin)) then
+        raise exception 'role % exists but is not a plain login role', name
+            using hint = 'a service role must log in and be no superuser, nor create roles '
+                         'or databases, nor replicate, nor bypass row security';
     end if;
-    execute format('alter role %I login nosuperuser nocreatedb nocreaterole noreplication '
-                   'nobypassrls noinherit', name);
 end
 $$;
 revoke execute on function puhui_service_role(text) from public;
