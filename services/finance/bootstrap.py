@@ -29,10 +29,14 @@ class Finance:
     now: Callable[[], datetime]
 
 
-async def build(database_url: str, catalogue: Catalogue, now: Callable[[], datetime],
-                migrate: bool = True) -> Finance:
+async def build(database_url: str, catalogue: Catalogue, now: Callable[[], datetime]) -> Finance:
+    """Over `database_url`, which `puhui finance` signs in as the role `puhui_finance`;
+    raises `db.DatabaseNotReady` when the owner has not migrated the database yet."""
     pool = await db.create_pool(database_url, min_size=1, max_size=8)
-    if migrate:
-        await db.migrate(pool)
+    try:
+        await db.require_current(pool)
+    except BaseException:
+        await pool.close()
+        raise
     return Finance(pool, catalogue, Views(pool), Authenticator(StaffStore(pool), now),
                    Settlement(SettlementStore(pool), now), now)

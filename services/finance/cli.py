@@ -39,8 +39,8 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
           origin: str | None) -> None:
     """Serve the API (/api, schema at /api/openapi.json) and the page (/) until Ctrl-C.
 
-    The database is PUHUI_DATABASE_URL (default: the local stack's); pending schema
-    migrations are applied on start.
+    The database is PUHUI_DATABASE_URL (default: the local stack's), signed in as the role
+    `puhui_finance`; its schema must be migrated first (`puhui db migrate`).
     """
     import uvicorn
 
@@ -53,7 +53,7 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
     except CatalogueError as error:
         raise click.ClickException(f"catalogue: {error}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    database_url = Connections.from_env().database_url
+    database_url = Connections.from_env().service_database_url("finance")
     app = create_app(lambda: build(database_url, catalogue, utc_now), secure_cookie,
                      origin.rstrip("/") if origin else None)
     # h11 drops a request whose headers pass its buffer (16 KiB) mid-upload, which the client
@@ -182,11 +182,14 @@ async def _with_auth(action: Callable[[Authenticator], Awaitable[None]]) -> None
     from services.runtime.records import utc_now
 
     try:
-        pool = await db.create_pool(Connections.from_env().database_url, attempts=5)
+        pool = await db.create_pool(Connections.from_env().service_database_url("finance"),
+                                    attempts=5)
     except TransientFailure as error:
         raise click.ClickException(f"{error}; is the stack up? (`puhui stack up`)") from None
     try:
-        await db.migrate(pool)
+        await db.require_current(pool)
         await action(Authenticator(StaffStore(pool), utc_now))
+    except db.DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from None
     finally:
         await pool.close()
