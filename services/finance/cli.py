@@ -12,6 +12,7 @@ import click
 from puhui.engine.catalogue import CatalogueError, load_catalogue
 from puhui.settings import Connections
 from services.finance.domain.credentials import USERNAME, WeakPassword
+from services.finance.domain.files import Encoding
 from services.finance.domain.roles import Role
 from services.finance.service_layer.auth import Authenticator
 from services.runtime.errors import TransientFailure
@@ -29,7 +30,12 @@ def finance() -> None:
               help="Programme catalogue file (default: the reference catalogue).")
 @click.option("--secure-cookie", is_flag=True,
               help="Send the session cookie over HTTPS only (behind a TLS proxy).")
-def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool) -> None:
+@click.option("--settlement-encoding", type=click.Choice([e.value for e in Encoding]),
+              default=Encoding.UTF8.value, show_default=True,
+              envvar="PUHUI_SETTLEMENT_ENCODING",
+              help="What the bank's batch system reads: the settlement CSV's encoding.")
+def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool,
+          settlement_encoding: str) -> None:
     """Serve the API (/api, schema at /api/openapi.json) and the page (/) until Ctrl-C.
 
     The database is PUHUI_DATABASE_URL (default: the local stack's); pending schema
@@ -47,7 +53,9 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
         raise click.ClickException(f"catalogue: {error}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     database_url = Connections.from_env().database_url
-    app = create_app(lambda: build(database_url, catalogue, utc_now), secure_cookie)
+    encoding = Encoding(settlement_encoding)
+    app = create_app(lambda: build(database_url, catalogue, utc_now,
+                                   settlement_encoding=encoding), secure_cookie)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 

@@ -18,7 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from services.finance.api import models, review, settle
+from services.finance.api import models, preferences, review, settle
+from services.finance.api.problems import Refusal, code_of
 from services.finance.api.security import (
     COOKIE,
     FinanceDep,
@@ -54,6 +55,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
                   description=__doc__ or "", openapi_url="/api/openapi.json", docs_url="/api/docs",
                   redoc_url=None)
     app.include_router(_session_router(secure_cookie))
+    app.include_router(preferences.router)
     app.include_router(review.router)
     app.include_router(settle.router)
     _handle_errors(app)
@@ -77,8 +79,8 @@ def _session_router(secure_cookie: bool) -> APIRouter:
         session = await fin.auth.sign_in(body.username, body.password) \
             if "\x00" not in body.username + body.password else None
         if session is None:
-            raise HTTPException(401, "wrong name or password",
-                                headers={"WWW-Authenticate": 'Session realm="puhui-finance"'})
+            raise Refusal(401, "wrong_credentials", "wrong name or password",
+                          headers={"WWW-Authenticate": 'Session realm="puhui-finance"'})
         response.set_cookie(COOKIE, session.token, max_age=SESSION_HOURS * 3600, httponly=True,
                             samesite="strict", secure=secure_cookie, path="/")
         return _me(session.staff)
@@ -138,7 +140,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return _problem(error.status_code, str(error.detail), None, [], error.headers)
+        return _problem(error.status_code, str(error.detail), getattr(error, "code", None), [],
+                        error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -155,6 +158,6 @@ def _handle_errors(app: FastAPI) -> None:
 
 def _problem(status: int, detail: str, code: str | None, problems: list[str],
              headers: Mapping[str, str] | None = None) -> JSONResponse:
-    body = models.Problem(detail=detail, code=code, problems=problems)
+    body = models.Problem(detail=detail, code=code_of(status, code), problems=problems)
     return JSONResponse(jsonable_encoder(body), status_code=status,
                         headers=dict(headers) if headers else None)
