@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.finance.api import models
-from services.finance.api.messages import DEFAULT, LANGUAGES, Language
+from services.finance.api.messages import LANGUAGES, Language
 from services.finance.api.security import FinanceDep, Reviewer
 
 router = APIRouter(prefix="/api", tags=["session"],
@@ -15,14 +15,19 @@ router = APIRouter(prefix="/api", tags=["session"],
 
 class Preference(BaseModel):
     language: Language
-    """`zh-CN` (the default) or `en`."""
+    """`zh-CN` (the page's default) or `en`."""
 
 
-@router.get("/preferences", response_model=Preference)
-async def preferences(staff: Reviewer, fin: FinanceDep) -> Preference:
-    """The signed-in person's language (zh-CN until they choose another)."""
+class Chosen(BaseModel):
+    language: Language | None
+    """What the person chose; null until they choose (the page then keeps what it shows)."""
+
+
+@router.get("/preferences", response_model=Chosen)
+async def preferences(staff: Reviewer, fin: FinanceDep) -> Chosen:
+    """The signed-in person's language, if they ever chose one."""
     found = await fin.preferences.language(staff.username)
-    return Preference.model_validate({"language": found if found in LANGUAGES else DEFAULT})
+    return Chosen.model_validate({"language": found if found in LANGUAGES else None})
 
 
 @router.put("/preferences", response_model=Preference)

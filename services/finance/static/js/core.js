@@ -12,7 +12,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (key === "class") node.className = value;
     else node.setAttribute(key, value === true ? "" : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -107,4 +107,9 @@ let again = () => {};
 export function reshowWith(action) { again = action; }
 export async function act(path, doneKey, args = {}) {
   try { await api(path, { method: "POST" }); notice(t(doneKey, args)); again(); } catch (e) { notice(said(e), true); }
+}
+export const reshow = () => again();
+// What a page shows: its children, leaving out those that are not there (null, false).
+export function render(...children) {
+  view().replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }

@@ -35,12 +35,19 @@ function showSignIn() {
 }
 whenSignedOut(showSignIn);
 function who() {
-  $("#who-name").textContent = t("app.who", { name: state.me.username, role: state.me.role });
+  const [before, after] = t("app.who", { name: "\u0000", role: state.me.role }).split("\u0000");
+  const name = document.createElement("code");
+  name.className = "id";
+  name.textContent = state.me.username;
+  $("#who-name").replaceChildren(before, name, after);
 }
 async function signedIn(me) {
   state.me = me;
+  // the person's language follows them; one who never chose keeps what the page shows
   const chosen = (await getJSON("/api/preferences")).language;
-  if (chosen !== language()) await useLanguage(chosen);
+  if (!chosen) await api("/api/preferences", { method: "PUT", json: { language: language() } });
+  else if (chosen !== language()) await useLanguage(chosen);
+  labelSwitch();
   $("#sign-in").hidden = true;
   $("#nav").hidden = false;
   $("#who").hidden = false;
@@ -81,7 +88,10 @@ $("#sign-out").addEventListener("click", async () => {
   showSignIn();
 });
 // The switch names the other language in that language; the choice is kept for the person.
-function labelSwitch() { $("#language").textContent = t("app.switch"); }
+function labelSwitch() {
+  $("#language").textContent = t("app.switch");
+  $("#language").lang = LANGUAGES.find((l) => l !== language());
+}
 $("#language").addEventListener("click", async () => {
   const other = LANGUAGES.find((l) => l !== language());
   await useLanguage(other);

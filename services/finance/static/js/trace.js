@@ -3,14 +3,18 @@
 import { has, t } from "./i18n.js";
 import { el, money, programmeTitle } from "./core.js";
 
-function argsOf(step) {
-  const args = { ...step.args };
-  if (args.programme) args.programme = programmeTitle(args.programme);
-  return args;
-}
+// Arguments that are identifiers (a batch, a payout, an event...) are shown as such: <code>.
+const IDENTIFIERS = ["batch", "payout", "transaction", "event", "filter", "actor", "preparer", "rule", "outcome"];
 export function sentence(step) {
-  if (step.key === "trace.raw" || !has(step.key)) return t("trace.raw", { rule: step.rule, outcome: step.outcome });
-  return t(step.key, argsOf(step));
+  const known = step.key !== "trace.raw" && has(step.key);
+  const args = known ? { ...step.args } : { rule: step.rule, outcome: step.outcome };
+  if (args.programme) args.programme = programmeTitle(args.programme);
+  const marked = [];
+  for (const name of IDENTIFIERS) {
+    if (args[name] !== undefined) args[name] = `\u0001${marked.push(String(args[name])) - 1}\u0001`;
+  }
+  const parts = t(known ? step.key : "trace.raw", args).split(/\u0001(\d+)\u0001/);
+  return parts.map((part, i) => (i % 2 ? el("code", { class: "id" }, marked[Number(part)]) : part));
 }
 export const ruleName = (step) => t(`rule.${step.key.split(".")[1] || "raw"}`, { fallback: step.rule });
 

@@ -1,11 +1,11 @@
 // What is held (and for what), and the dead letters: counts, ages, reasons.
 import { t } from "../i18n.js";
-import { age, cny, el, getJSON, id, num, page, table, view, when } from "../core.js";
+import { age, cny, el, getJSON, id, num, page, table, when, render } from "../core.js";
 
 async function showHeld() {
   const [held, dead] = await Promise.all([getJSON("/api/held"), getJSON("/api/dead-letters")]);
   const countCard = (label, c) => el("div", { class: "card" }, el("small", {}, label), el("b", {}, c.count), t("held.oldest", { age: age(c.oldest_age_seconds) }));
-  view().replaceChildren(
+  render(
     el("h2", {}, t("held.title")),
     el("div", { class: "cards", id: "held-counts" }, held.counts.length
       ? held.counts.map((c) => countCard(t(`waiting.${c.waiting_for}`, { fallback: c.waiting_for }), c)) : el("p", { class: "empty" }, t("held.empty"))),

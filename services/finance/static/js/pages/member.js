@@ -1,6 +1,6 @@
 // Every decision about a member: why they got, or did not get, an amount.
 import { t } from "../i18n.js";
-import { badge, el, getJSON, id, money, num, page, programme, table, view, when } from "../core.js";
+import { badge, el, getJSON, id, money, num, page, programme, table, view, when, render } from "../core.js";
 import { reason } from "../trace.js";
 
 async function showMember(memberId) {
@@ -8,7 +8,7 @@ async function showMember(memberId) {
     el("label", {}, t("member.field"), el("input", { name: "member", value: memberId || "", placeholder: t("member.hint"), required: true })),
     el("button", { type: "submit" }, t("member.submit")));
   form.addEventListener("submit", (e) => { e.preventDefault(); location.hash = `#/member/${encodeURIComponent(form.elements.member.value)}`; });
-  view().replaceChildren(el("h2", {}, t("member.title")), form);
+  render(el("h2", {}, t("member.title")), form);
   if (!memberId) return;
   const data = await getJSON(`/api/members/${encodeURIComponent(memberId)}/decisions`);
   const headings = ["member.col.when", "member.col.decision", "member.col.programme", "member.col.reason", "member.col.amount", "member.col.source", ""]

@@ -1,11 +1,11 @@
 // A payout and why it has this amount; one decision of the audit trail.
 import { t } from "../i18n.js";
-import { act, badge, el, getJSON, id, may, money, page, programme, view, when } from "../core.js";
+import { act, badge, el, getJSON, id, may, money, page, programme, when, render } from "../core.js";
 import { reason, steps } from "../trace.js";
 
 export function decisionPanel(d) {
   return el("div", { class: "panel decision", "data-decision": d.decision },
-    el("div", { class: "row" }, badge("decision", d.decision), d.programme ? el("b", {}, programme(d.programme)) : el("b", {}, t("payout.no_programme")),
+    el("div", { class: "row" }, badge("decision", d.decision), d.programme ? el("b", {}, programme(d.programme)) : d.decision === "denied" ? el("b", {}, t("payout.no_programme")) : null,
       d.reason ? el("span", { class: "reason" }, reason(d.reason, d.trace)) : null,
       money(d.amount_fen), el("span", { class: "muted" }, when(d.occurred_at)),
       el("a", { href: `#/decision/${encodeURIComponent(d.audit_id)}` }, `#${d.seq}`)),
@@ -29,7 +29,7 @@ async function showPayout(payoutId) {
   if (p.status === "failed" && may("settle")) {
     actions.append(el("button", { id: "requeue", onclick: () => act(`${path}/requeue`, "payout.requeued") }, t("payout.requeue")));
   }
-  view().replaceChildren(
+  render(
     el("h2", {}, t(`payout.title.${p.kind}`), " ", id(p.payout_id)),
     el("div", { class: "cards" },
       el("div", { class: "card" }, el("small", {}, t("payout.amount")), el("b", {}, money(p.amount_fen))),
@@ -52,7 +52,7 @@ async function showPayout(payoutId) {
 async function showDecision(auditId) {
   const data = await getJSON(`/api/decisions/${encodeURIComponent(auditId)}`);
   const d = data.decision;
-  view().replaceChildren(
+  render(
     el("h2", {}, t("decision.title", { seq: d.seq }), " ", badge("decision", d.decision)),
     d.member_id ? el("p", {}, t("decision.member"), el("a", { href: `#/member/${encodeURIComponent(d.member_id)}` }, id(d.member_id)), " ", data.member_name || "") : null,
     decisionPanel(d),

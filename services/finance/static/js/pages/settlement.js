@@ -1,6 +1,6 @@
 // Settlement: batches prepared, approved by another person, exported, confirmed by the bank.
 import { language, t } from "../i18n.js";
-import { act, api, badge, count, el, getJSON, id, may, money, notice, num, page, programme, programmeTitle, said, state, table, view, when } from "../core.js";
+import { act, api, badge, count, el, getJSON, id, may, money, notice, num, page, programme, programmeTitle, said, state, table, when, render, reshow } from "../core.js";
 import { payoutRow, payoutTable } from "./stream.js";
 
 function batchTable(batches) {
@@ -9,7 +9,7 @@ function batchTable(batches) {
   batches.map((b) => el("tr", {},
     el("td", {}, el("a", { href: `#/batch/${encodeURIComponent(b.batch_id)}` }, id(b.batch_id))), el("td", {}, programme(b.programme)), el("td", {}, b.business_day),
     el("td", {}, badge("batch_status", b.status)), num(count(b.payout_count)), num(money(b.total_fen)),
-    el("td", {}, b.prepared_by), el("td", {}, b.approved_by || ""), el("td", {}, b.exported_at ? when(b.exported_at) : ""))));
+    el("td", {}, id(b.prepared_by)), el("td", {}, b.approved_by ? id(b.approved_by) : ""), el("td", {}, b.exported_at ? when(b.exported_at) : ""))));
 }
 async function prepare(programmeName, businessDay) {
   try {
@@ -39,7 +39,7 @@ async function showSettlement() {
     el("label", {}, t("settlement.confirmation_file"), el("input", { name: "file", type: "file", accept: ".csv,text/csv", required: true })),
     el("button", { type: "submit", disabled: !may("settle") }, t("settlement.import")));
   upload.addEventListener("submit", (e) => { e.preventDefault(); importFile(upload); });
-  view().replaceChildren(
+  render(
     el("h2", {}, t("settlement.title")),
     el("h3", {}, t("settlement.prepare_title")), form,
     days.length ? table({ id: "days" }, [{ key: "settlement.col.day" }, { key: "settlement.col.programme" }, { key: "settlement.col.recorded", num: true },
@@ -61,7 +61,7 @@ async function download(batchId, format, encoding) {
     link.click();
     link.remove();
     notice(t("batch.downloaded", { batch: batchId }));
-    setTimeout(() => showBatch(batchId), 500);
+    setTimeout(() => { if (location.hash === `#/batch/${encodeURIComponent(batchId)}`) reshow(); }, 500);
   } catch (e) { notice(said(e), true); }
 }
 async function showBatch(batchId) {
@@ -81,18 +81,18 @@ async function showBatch(batchId) {
     const row = payoutRow(p);
     row.append(el("td", {}, p.needs_own_approval && !p.approved_by && may("approve")
       ? el("button", { class: "plain approve-payout", onclick: () => act(`/api/payouts/${encodeURIComponent(p.payout_id)}/approve`, "payout.approved") }, t("payout.approve"))
-      : p.approved_by ? t("batch.approved_by", { who: p.approved_by }) : ""));
+      : p.approved_by ? [t("batch.approved_by_label"), id(p.approved_by)] : ""));
     return row;
   });
   const card = (key, ...value) => el("div", { class: "card" }, el("small", {}, t(key)), ...value);
-  view().replaceChildren(
+  render(
     el("h2", {}, t("batch.title"), " ", id(b.batch_id)),
     el("div", { class: "cards" },
       card("batch.status", el("b", { id: "batch-status", "data-status": b.status }, badge("batch_status", b.status))),
       card("batch.payouts", el("b", {}, count(b.payout_count))),
       card("batch.total", el("b", {}, money(b.total_fen))),
-      card("batch.prepared", el("b", {}, b.prepared_by), when(b.prepared_at)),
-      card("batch.approved_card", el("b", {}, b.approved_by || "—"), when(b.approved_at))),
+      card("batch.prepared", el("b", {}, id(b.prepared_by)), " ", when(b.prepared_at)),
+      card("batch.approved_card", el("b", {}, b.approved_by ? id(b.approved_by) : "—"), " ", when(b.approved_at))),
     data.awaiting_own_approval.length ? el("p", { class: "error" }, t("batch.awaiting", { n: data.awaiting_own_approval.length })) : null,
     actions, el("h3", {}, t("batch.payouts_title")), payoutTable(rows, true));
 }

@@ -1,6 +1,6 @@
 // The payout stream: filtered, paged by keyset, live (polled every 3 s), exported.
 import { language, t } from "../i18n.js";
-import { badge, day, el, every, getJSON, id, money, page, programme, state, table, view, when } from "../core.js";
+import { badge, day, el, every, getJSON, id, money, page, programme, state, table, when, render } from "../core.js";
 
 const FILTERS = ["programme", "member_id", "merchant_id", "date_from", "date_to", "status", "min_cny", "max_cny"];
 const STATUSES = ["pending", "batched", "exported", "settled", "failed"];
@@ -63,7 +63,7 @@ async function showStream(_, params) {
   const tbody = payouts.querySelector("tbody");
   const more = el("button", { class: "plain", type: "button", id: "older" }, t("stream.older"));
   const empty = el("p", { class: "empty", id: "stream-empty", hidden: true }, t("stream.empty"));
-  view().replaceChildren(el("div", { class: "row" }, el("h2", {}, t("stream.title")), el("span", { class: "live" }, t("stream.live"))),
+  render(el("div", { class: "row" }, el("h2", {}, t("stream.title")), el("span", { class: "live" }, t("stream.live"))),
     form, payouts, empty, el("p", {}, more));
   const query = streamQuery(params);
   let next = null;

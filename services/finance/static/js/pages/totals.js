@@ -1,6 +1,6 @@
 // Totals per programme per day and per month, budgets used and left, and their burn-down.
 import { t } from "../i18n.js";
-import { cny, count, el, getJSON, num, page, programmeTitle, table, today, view } from "../core.js";
+import { cny, count, el, getJSON, num, page, programmeTitle, table, today, render } from "../core.js";
 import { burnDown, stacked } from "../charts.js";
 
 const net = (rows) => rows.reduce((a, r) => a + r.paid_fen - r.clawed_back_fen, 0);
@@ -23,7 +23,7 @@ async function showTotals(_, params) {
   select.addEventListener("change", () => { location.hash = `#/totals?month=${month}&programme=${select.value}`; });
   const burn = burns.find((b) => b.programme === chosen);
   const card = (key, value, args = {}) => el("div", { class: "card" }, el("small", {}, t(key, args)), el("b", {}, value));
-  view().replaceChildren(
+  render(
     el("div", { class: "row" }, el("h2", {}, t("totals.title")), picker),
     el("div", { class: "cards", id: "totals-cards" },
       card("totals.card.month_paid", cny(net(data.daily)), { month }),
