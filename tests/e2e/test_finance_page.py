@@ -126,7 +126,9 @@ class Run:
         if self.shots:
             Path(self.shots).mkdir(parents=True, exist_ok=True)
             page.wait_for_timeout(600)  # the charts' entry animation
-            page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=True)
+            height = min(2000, page.evaluate("document.documentElement.scrollHeight"))
+            page.screenshot(path=str(Path(self.shots) / f"{name}.png"), full_page=True,
+                            clip={"x": 0, "y": 0, "width": 1400, "height": height})
 
     def sign_in(self, page: Page, staff: Staff, role: Role) -> None:
         expect(page.locator("#sign-in h2")).to_have_text(self.t("signin.title"))
