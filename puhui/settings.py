@@ -9,11 +9,24 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from puhui.stack.config import StackConfig
+from puhui.stack.config import DEFAULT_METRICS_PORT, EXTRA_INSTANCES_AFTER, StackConfig
 
-METRICS_PORTS: dict[str, int] = {"enrolment": 9101, "disbursement": 9102, "audit": 9103,
-                                 "relay": 9104}
-"""Each service's default `/metrics` port (`puhui service NAME`; scraped by Prometheus)."""
+SERVICE_NAMES = ("enrolment", "disbursement", "audit", "relay")
+
+
+def metrics_ports(first: int = DEFAULT_METRICS_PORT) -> dict[str, int]:
+    """Each service's `/metrics` port in the block that starts at `first`
+    (`PUHUI_METRICS_PORT`), in the order of `SERVICE_NAMES`."""
+    return {name: first + n for n, name in enumerate(SERVICE_NAMES)}
+
+
+def instance_port(first: int, instance: int) -> int:
+    """The `/metrics` port of disbursement's `instance`-th extra instance (1, 2, ...)."""
+    return first + EXTRA_INSTANCES_AFTER + instance
+
+
+METRICS_PORTS: dict[str, int] = metrics_ports()
+"""Each service's default `/metrics` port (9101-9104; docker-compose's)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ CLOCK_DAYS: Final = "clock.days"
 PAYOUTS: Final = "payouts"
 AUDIT: Final = "audit"
 DEAD_LETTERS: Final = "puhui.dead-letters"
-RELEASED: Final = "puhui.released"
 
 PARTITIONS: Final[dict[str, int]] = {
     CARD_TRANSACTIONS: 8,
@@ -24,7 +23,6 @@ PARTITIONS: Final[dict[str, int]] = {
     PAYOUTS: 4,
     AUDIT: 4,
     DEAD_LETTERS: 1,
-    RELEASED: 4,
 }
 
 KEY_FIELDS: Final[dict[str, str]] = {

@@ -16,6 +16,8 @@ AuditDecision = Literal[
     # what finance staff did (source_topic `finance`), each with its `actor`
     "batch_prepared", "batch_approved", "payout_approved", "payout_requeued",
     "settlement_exported", "confirmation_imported", "view_exported",
+    # finance security: a wrong password (and any back-off it started), API tokens
+    "sign_in_failed", "api_token_created", "api_token_revoked",
 ]
 
 FINANCE_TOPIC = "finance"

@@ -7,7 +7,7 @@ from typing import Literal, Self
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.common import EventId, Identifier, InboundModel, Mcc, OccurredAt, PositiveFen
+from schemas.common import EventId, InboundModel, Mcc, OccurredAt, PositiveFen, SourceId, Text
 
 TOPIC = "card.transactions"
 
@@ -23,13 +23,13 @@ class CardTransaction(InboundModel):
 
     event_id: EventId
     type: TransactionType
-    transaction_id: Identifier
-    original_transaction_id: Identifier | None = None
-    card_id: Identifier
+    transaction_id: SourceId
+    original_transaction_id: SourceId | None = None
+    card_id: SourceId
     amount_fen: PositiveFen
     currency: Literal["CNY"]
-    merchant_id: str
-    merchant_name: str
+    merchant_id: Text
+    merchant_name: Text
     mcc: Mcc
     occurred_at: OccurredAt
 

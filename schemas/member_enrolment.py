@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, TypeAdapter, model_validator
 from pydantic_core import PydanticCustomError
 
-from schemas.common import CalendarDate, EventId, Identifier, InboundModel, OccurredAt
+from schemas.common import CalendarDate, EventId, InboundModel, NonEmptyText, OccurredAt, SourceId
 
 TOPIC = "member.enrolment"
 
@@ -21,7 +21,7 @@ HonourTitle = Literal["technical_champion", "technical_pacesetter"]
 
 class _EnrolmentBase(InboundModel):
     event_id: EventId
-    member_id: Identifier
+    member_id: SourceId
     occurred_at: OccurredAt
 
 
@@ -30,8 +30,8 @@ class MemberRegistered(_EnrolmentBase):
 
     type: Literal["member_registered"]
     birth_date: CalendarDate
-    union_branch: Identifier
-    name: Identifier
+    union_branch: NonEmptyText
+    name: NonEmptyText
 
 
 class MemberUpdated(_EnrolmentBase):
@@ -39,8 +39,8 @@ class MemberUpdated(_EnrolmentBase):
 
     type: Literal["member_updated"]
     birth_date: CalendarDate | None = None
-    union_branch: Identifier | None = None
-    name: Identifier | None = None
+    union_branch: NonEmptyText | None = None
+    name: NonEmptyText | None = None
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
@@ -61,21 +61,21 @@ class CardIssued(_EnrolmentBase):
     """The card belongs to the member from `occurred_at`."""
 
     type: Literal["card_issued"]
-    card_id: Identifier
+    card_id: SourceId
 
 
 class CardBlocked(_EnrolmentBase):
     """No card programme pays for this card from `occurred_at`."""
 
     type: Literal["card_blocked"]
-    card_id: Identifier
+    card_id: SourceId
 
 
 class CardCancelled(_EnrolmentBase):
     """No card programme pays for this card from `occurred_at`."""
 
     type: Literal["card_cancelled"]
-    card_id: Identifier
+    card_id: SourceId
 
 
 class MemberCertified(_EnrolmentBase):

@@ -13,6 +13,7 @@ import orjson
 from pydantic_core import ErrorDetails
 
 from schemas.common import PATTERN_MEANINGS, PERSONAL_FIELDS
+from schemas.dead_letters import InvalidKind
 
 MAX_PROBLEMS = 3
 MAX_SHOWN_VALUE = 40
@@ -55,6 +56,16 @@ def describe(errors: Sequence[ErrorDetails]) -> str:
     return "; ".join(problems)
 
 
+def kind_of(errors: Sequence[ErrorDetails]) -> InvalidKind:
+    """The dead-letter kind of a failed validation: a missing field, an unknown `type`, or
+    else a value that breaks its field's rule."""
+    if any(error["type"] == "missing" for error in errors):
+        return "missing_field"
+    if any(error["loc"] == ("type",) and error["type"] == "literal_error" for error in errors):
+        return "unknown_type"
+    return "invalid_value"
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     """`('trace', 0, 'rule')` -> `trace[0].rule`."""
     path = ""
@@ -87,6 +98,8 @@ def _rule(error: ErrorDetails) -> str:
     kind, ctx = error["type"], error.get("ctx", {})
     if kind in _RULES:
         return _RULES[kind]
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
     if kind == "string_pattern_mismatch":
         return PATTERN_MEANINGS.get(ctx["pattern"], f"must match {ctx['pattern']}")
     if kind == "literal_error":

@@ -19,6 +19,7 @@ import asyncpg
 from puhui.engine.catalogue import Catalogue
 from puhui.settings import METRICS_PORTS, Connections
 from services import disbursement, enrolment
+from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
 from services.relay.relay import run_relay
@@ -55,7 +56,7 @@ async def run_service(options: ServiceOptions) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     metrics = ServiceMetrics.create(options.name)
-    serve(metrics, options.metrics_port, options.metrics_host)
+    await serve(metrics, options.metrics_port, options.metrics_host)
     settings = db.KEYED_LOOKUPS if options.name in LEDGER_SPECS else None
     pool = await db.create_pool(options.connections.database_url, max_size=3,
                                 settings=settings)
@@ -97,12 +98,13 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
         loop: Loop = audit_loop(pool, bootstrap, metrics)
         return loop
     spec = LEDGER_SPECS[options.name]
-    recorder = Recorder(pool, options.catalogue, spec.name)
+    recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)
     consumer = LedgerConsumer(spec, recorder, metrics)
     settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
                                 max_batch=options.max_batch)
     return lambda stop: run_consumer(settings, consumer.handle, stop,
-                                     on_lag=metrics.observe_lag)
+                                     on_lag=metrics.observe_lag,
+                                     on_unreadable=metrics.unreadable_batches.inc)
 
 
 def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,

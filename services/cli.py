@@ -11,17 +11,21 @@ from pathlib import Path
 import click
 
 from puhui.engine.catalogue import CatalogueError, load_catalogue
-from puhui.settings import Connections
+from puhui.settings import Connections, metrics_ports
+from puhui.stack.config import StackConfig
+from puhui.stack.errors import StackError
 from services import bootstrap
 from services.runtime import db
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
+from services.runtime.metrics import MetricsPortTaken
 
 
 @click.command("service")
 @click.argument("name", type=click.Choice(bootstrap.SERVICES))
 @click.option("--metrics-port", type=int, default=None,
-              help="Port of /metrics (default per service: 9101-9104; env PUHUI_METRICS_PORT; "
-                   "the address is 127.0.0.1 unless PUHUI_METRICS_HOST says otherwise).")
+              help="Port of /metrics (default: the service's in the block 9101-9104, which "
+                   "PUHUI_METRICS_PORT moves to start elsewhere; the address is 127.0.0.1 "
+                   "unless PUHUI_METRICS_HOST says otherwise).")
 @click.option("--catalogue", "catalogue_path", type=click.Path(path_type=Path), default=None,
               help="Programme catalogue file (default: the reference catalogue).")
 def service(name: str, metrics_port: int | None, catalogue_path: Path | None) -> None:
@@ -32,15 +36,14 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as error:
         raise click.ClickException(f"catalogue: {error}") from None
-    port = metrics_port or int(os.environ.get("PUHUI_METRICS_PORT", 0)) or \
-        bootstrap.DEFAULT_METRICS_PORTS[name]
+    port = metrics_port or metrics_ports(_stack_config().metrics_port)[name]
     # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
     host = os.environ.get("PUHUI_METRICS_HOST") or "127.0.0.1"
     options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port,
                                        metrics_host=host)
     try:
         asyncio.run(bootstrap.run_service(options))
-    except (TransientFailure, DeadLetterLimitExceeded) as error:
+    except (TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
 
@@ -79,12 +82,19 @@ def migrate() -> None:
 def run(demo: bool, instances: int, demo_members: int) -> None:
     """Start the stack if needed, then every service, until Ctrl-C."""
     from puhui.stack import lifecycle
-    from puhui.stack.config import StackConfig
-    from puhui.stack.errors import StackError
     from services.supervisor import supervise
 
     try:
-        lifecycle.up(StackConfig.from_env(), click.echo)
+        config = StackConfig.from_env()
+        lifecycle.up(config, click.echo)
     except StackError as error:
         raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
-    supervise(instances, demo, demo_members)
+    supervise(instances, demo, demo_members, config.metrics_port)
+
+
+def _stack_config() -> StackConfig:
+    """The stack's settings (`PUHUI_METRICS_PORT` among them), a bad value named plainly."""
+    try:
+        return StackConfig.from_env()
+    except StackError as error:
+        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None

@@ -21,10 +21,9 @@ import click
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from puhui.settings import Connections
+from puhui.settings import Connections, instance_port, metrics_ports
 from puhui.synthetic.feed import FeedPlan, feed
 from puhui.topics import key_of
-from services.bootstrap import DEFAULT_METRICS_PORTS
 
 TOTALS = """
 select programme, count(*) filter (where kind = 'payout') as payouts,
@@ -49,20 +48,22 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
 
-def children(instances: int) -> list[Child]:
+def children(instances: int, first_port: int) -> list[Child]:
+    """Every service's process; `/metrics` ports from `first_port` on (`PUHUI_METRICS_PORT`,
+    the same block the stack's Prometheus scrapes)."""
     python = [sys.executable, "-m", "puhui", "service"]
     found = []
-    for name, port in DEFAULT_METRICS_PORTS.items():
+    for name, port in metrics_ports(first_port).items():
         count = instances if name == "disbursement" else 1
         for i in range(count):
-            metrics_port = port if i == 0 else 9110 + i
+            metrics_port = port if i == 0 else instance_port(first_port, i)
             label = name if count == 1 else f"{name}-{i + 1}"
             found.append(Child(label, [*python, name, "--metrics-port", str(metrics_port)]))
     return found
 
 
-def supervise(instances: int, demo: bool, members: int) -> None:
-    procs = children(instances)
+def supervise(instances: int, demo: bool, members: int, first_port: int) -> None:
+    procs = children(instances, first_port)
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:

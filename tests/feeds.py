@@ -63,6 +63,24 @@ class Feed:
             "event_id": self._id(), "type": "member_certified", "member_id": self.member(n),
             "level": level, "occurred_at": at}))
 
+    def honour(self, n: int, title: str, at: str) -> str:
+        event_id = self._id()
+        self.lines.append(("member.enrolment", {
+            "event_id": event_id, "type": "member_honoured", "member_id": self.member(n),
+            "title": title, "occurred_at": at}))
+        return event_id
+
+    def block(self, n: int, at: str) -> None:
+        self.lines.append(("member.enrolment", {
+            "event_id": self._id(), "type": "card_blocked", "member_id": self.member(n),
+            "card_id": self.card(n), "occurred_at": at}))
+
+    def tick(self, day: str) -> str:
+        event_id = self._id()
+        self.lines.append(("clock.days", {"event_id": event_id, "type": "day_started",
+                                          "date": day}))
+        return event_id
+
     def resend_all(self) -> None:
         self.lines += list(self.lines)
 

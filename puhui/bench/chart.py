@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,20 @@ from puhui.bench.figures import GOALS, MB, Figures
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+
+MISSING = ("puhui bench draws its chart with matplotlib, which is not installed: "
+           "pip install 'puhui[bench]' (the dev install has it)")
+
+
+class ChartLibraryMissing(RuntimeError):
+    """matplotlib is an optional extra (`bench`); without it no run starts."""
+
+
+def require_chart_library() -> None:
+    """Refuse before a run of minutes rather than after it, when the chart cannot be drawn."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise ChartLibraryMissing(MISSING)
 
 
 def draw(figures: Figures, path: Path) -> None:

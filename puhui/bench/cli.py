@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import orjson
 
-from puhui.bench.chart import draw
+from puhui.bench.chart import ChartLibraryMissing, draw, require_chart_library
 from puhui.bench.figures import lines
 from puhui.bench.fleet import SERVICES
 from puhui.bench.fresh import NotClean
@@ -49,6 +49,10 @@ def bench(members: int, cards: int | None, events: int, rate: int, latency_secon
     their ratio, latency percentiles at a fixed offered rate and every service's peak RSS;
     writes them as JSON and draws a PNG chart.
     """
+    try:
+        require_chart_library()
+    except ChartLibraryMissing as error:
+        raise click.ClickException(str(error)) from None
     plan = BenchPlan.full_day(rate, latency_seconds) if full_day else BenchPlan(
         members, cards if cards is not None else members * 4 // 5, events, None, rate,
         latency_seconds)

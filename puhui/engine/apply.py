@@ -18,6 +18,13 @@ def apply(ledger: Ledger, outcome: Outcome) -> None:
     for member in outcome.members.values():
         _put_member(ledger, member)
     ledger.cards.update(outcome.cards)
+    for card_id, stops in outcome.card_stops.items():
+        if stops:
+            ledger.card_stops[card_id] = stops
+        else:
+            ledger.card_stops.pop(card_id, None)
+    for day, event_id in outcome.days_started.items():
+        ledger.days_started.setdefault(day, event_id)
     ledger.purchases.update(outcome.purchases)
     _release(ledger, outcome.holds_released)
     for item in outcome.holds_added:

@@ -8,13 +8,18 @@ never touched. `outcome()` freezes what was written.
 from __future__ import annotations
 
 from collections import deque
+from datetime import date
 
 from puhui.engine.decisions import Decision, WaitingFor
 from puhui.engine.outcome import Outcome
+from puhui.engine.periods import MonthDay, birthdays_on
 from puhui.engine.state import (
+    NO_ARRIVAL,
     NO_USAGE,
+    Arrival,
     BudgetKey,
     CardHolding,
+    CardStop,
     HeldItem,
     HeldKey,
     Ledger,
@@ -26,25 +31,26 @@ from puhui.engine.state import (
 
 
 class Draft:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, arrival: Arrival = NO_ARRIVAL) -> None:
         self._ledger = ledger
+        self.arrival = arrival
+        """Where the event being judged first arrived (a held event keeps it)."""
         self.decisions: list[Decision] = []
         self._processed: list[str] = []
         self._usage: dict[UsageKey, Usage] = {}
         self._budget: dict[BudgetKey, int] = {}
         self._members: dict[str, Member] = {}
         self._cards: dict[str, tuple[CardHolding, ...]] = {}
+        self._card_stops: dict[str, tuple[CardStop, ...]] = {}
+        self._days_started: dict[date, str] = {}
         self._purchases: dict[str, Purchase] = {}
         self._holds_added: list[HeldItem] = []
         self._holds_released: list[HeldItem] = []
-        self._released_keys: set[HeldKey] = set()
+        self._released_ids: set[str] = set()
         self.arrivals: deque[tuple[HeldKey, str]] = deque()
         """(what became known, the event id that made it known), for held events to follow."""
 
     # reading, as changed so far
-
-    def is_processed(self, event_id: str) -> bool:
-        return event_id in self._ledger.processed or event_id in self._processed
 
     def member(self, member_id: str) -> Member | None:
         found = self._members.get(member_id)
@@ -56,6 +62,19 @@ class Draft:
     def holdings(self, card_id: str) -> tuple[CardHolding, ...] | None:
         found = self._cards.get(card_id)
         return found if found is not None else self._ledger.cards.get(card_id)
+
+    def card_stops(self, card_id: str) -> tuple[CardStop, ...]:
+        found = self._card_stops.get(card_id)
+        return found if found is not None else self._ledger.card_stops.get(card_id, ())
+
+    def ticked(self, day: date) -> str | None:
+        """The event id of the first `day_started` of `day`, if it was ticked."""
+        return self._days_started.get(day) or self._ledger.days_started.get(day)
+
+    def ticks_for(self, birthday: MonthDay) -> list[tuple[date, str]]:
+        """Every day ticked so far that celebrates `birthday`, oldest first."""
+        days = {**self._ledger.days_started, **self._days_started}
+        return sorted((d, e) for d, e in days.items() if birthday in birthdays_on(d))
 
     def purchase(self, transaction_id: str) -> Purchase | None:
         found = self._purchases.get(transaction_id)
@@ -70,9 +89,9 @@ class Draft:
         return self._ledger.budget_spent.get(key, 0) + self._budget.get(key, 0)
 
     def held(self, key: HeldKey) -> tuple[HeldItem, ...]:
-        if key in self._released_keys:
-            return ()
-        return self._ledger.held.get(key, ())
+        """Events still held for `key` (not taken up by this draft)."""
+        items = self._ledger.held.get(key, ())
+        return tuple(i for i in items if i.event_id not in self._released_ids)
 
     # writing
 
@@ -95,6 +114,14 @@ class Draft:
     def put_card(self, card_id: str, holdings: tuple[CardHolding, ...]) -> None:
         self._cards[card_id] = holdings
 
+    def put_card_stops(self, card_id: str, stops: tuple[CardStop, ...]) -> None:
+        self._card_stops[card_id] = stops
+
+    def tick(self, day: date, event_id: str) -> None:
+        """`day` was ticked by `event_id` (the first tick of a day is the one kept)."""
+        if self.ticked(day) is None:
+            self._days_started[day] = event_id
+
     def put_purchase(self, purchase: Purchase) -> None:
         self._purchases[purchase.transaction_id] = purchase
 
@@ -103,15 +130,13 @@ class Draft:
 
     def arrived(self, waiting_for: WaitingFor, key: str, by_event_id: str) -> None:
         """`key` is now known: events held for it can be decided."""
-        if (waiting_for, key) in self._ledger.held:
+        if self.held((waiting_for, key)):
             self.arrivals.append(((waiting_for, key), by_event_id))
 
-    def release(self, key: HeldKey) -> tuple[HeldItem, ...]:
-        """Take the events held for `key` out of the hold, in the order they were held."""
-        items = self.held(key)
-        self._released_keys.add(key)
-        self._holds_released.extend(items)
-        return items
+    def take_up(self, item: HeldItem) -> None:
+        """Take `item` out of the hold: it is decided now."""
+        self._released_ids.add(item.event_id)
+        self._holds_released.append(item)
 
     def outcome(self) -> Outcome:
         return Outcome(
@@ -122,6 +147,8 @@ class Draft:
             members=self._members,
             cards=self._cards,
             purchases=self._purchases,
+            card_stops=self._card_stops,
+            days_started=self._days_started,
             holds_added=tuple(self._holds_added),
             holds_released=tuple(self._holds_released),
         )

@@ -18,7 +18,7 @@ _UNKNOWN = {
 
 def hold(draft: Draft, event: HeldEvent, waiting_for: WaitingFor, key: str) -> None:
     """Put `event` aside until `waiting_for` `key` arrives, and say so."""
-    draft.hold(HeldItem(event, waiting_for, key))
+    draft.hold(HeldItem(event, waiting_for, key, draft.arrival))
     draft.decide(
         Held(
             **_origin(event),

@@ -5,6 +5,8 @@
 - `usage`: `UsageKey` -> `Usage` *delta* (count, fen) to add; negative for a clawback.
 - `budget`: (programme, year) -> fen *delta* to add to what was spent.
 - `members`, `cards`, `purchases`: the new value of each changed row (upsert).
+- `card_stops`: card id -> its stops waiting for the issue (an empty tuple: none left).
+- `days_started`: days first ticked -> the tick's event id (insert).
 - `holds_added` / `holds_released`: held items to insert / delete.
 
 The mappings are fresh per outcome; treat them as read-only.
@@ -13,11 +15,21 @@ The mappings are fresh per outcome; treat them as read-only.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from puhui.engine.decisions import Decision
-from puhui.engine.state import BudgetKey, CardHolding, HeldItem, Member, Purchase, Usage, UsageKey
+from puhui.engine.state import (
+    BudgetKey,
+    CardHolding,
+    CardStop,
+    HeldItem,
+    Member,
+    Purchase,
+    Usage,
+    UsageKey,
+)
 
 _NONE: Mapping[Any, Any] = MappingProxyType({})
 
@@ -30,6 +42,8 @@ class Outcome(NamedTuple):
     members: Mapping[str, Member] = _NONE
     cards: Mapping[str, tuple[CardHolding, ...]] = _NONE
     purchases: Mapping[str, Purchase] = _NONE
+    card_stops: Mapping[str, tuple[CardStop, ...]] = _NONE
+    days_started: Mapping[date, str] = _NONE
     holds_added: tuple[HeldItem, ...] = ()
     holds_released: tuple[HeldItem, ...] = ()
 

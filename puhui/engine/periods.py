@@ -79,5 +79,12 @@ def birthdays_on(day: date) -> tuple[MonthDay, ...]:
     return ((day.month, day.day),)
 
 
+def celebrated_on(birthday: MonthDay) -> tuple[MonthDay, ...]:
+    """The (month, day)s of the days that can celebrate `birthday` (29 February: also 28)."""
+    if birthday == (2, 29):
+        return ((2, 28), (2, 29))
+    return (birthday,)
+
+
 def month_day(birth_date: date) -> MonthDay:
     return (birth_date.month, birth_date.day)

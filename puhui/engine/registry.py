@@ -1,16 +1,19 @@
 """The member registry: who was a member, and who held which card, at every instant.
 
-Registry events change the registry as of their `occurred_at` and decide nothing themselves;
-they make a member or a card known, which releases the events held for it.
+Registry events change the registry as of their `occurred_at`; they make a member or a card
+known, which releases the events held for it. A block or cancel that arrives before the card's
+issue makes nothing known: it is kept, and the issue applies it (rule 3). A registration (or a
+corrected birth date) that arrives after its birthday's tick pays that day's gift (rule 4).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from puhui.engine.birthday import catch_up
 from puhui.engine.catalogue import Catalogue
 from puhui.engine.draft import Draft
-from puhui.engine.state import CardHolding, Member, Membership
+from puhui.engine.state import CardHolding, CardStop, Member, Membership
 from schemas.member_enrolment import (
     CardBlocked,
     CardCancelled,
@@ -26,22 +29,23 @@ REISSUED = "reissued"
 def registered(event: MemberRegistered, draft: Draft, catalogue: Catalogue) -> None:
     known = draft.member(event.member_id)
     spans = () if known is None else known.memberships
-    draft.put_member(
-        Member(
-            event.member_id, event.birth_date, event.union_branch, _joined(spans, event.occurred_at)
-        )
+    member = Member(
+        event.member_id, event.birth_date, event.union_branch, _joined(spans, event.occurred_at)
     )
+    draft.put_member(member)
+    catch_up(known, member, draft, catalogue)
     draft.arrived("member", event.member_id, event.event_id)
 
 
 def updated(event: MemberUpdated, draft: Draft, catalogue: Catalogue) -> None:
-    known = draft.member(event.member_id) or Member(event.member_id, None, None)
-    draft.put_member(
-        known._replace(
-            birth_date=event.birth_date or known.birth_date,
-            union_branch=event.union_branch or known.union_branch,
-        )
+    before = draft.member(event.member_id)
+    known = before or Member(event.member_id, None, None)
+    member = known._replace(
+        birth_date=event.birth_date or known.birth_date,
+        union_branch=event.union_branch or known.union_branch,
     )
+    draft.put_member(member)
+    catch_up(before, member, draft, catalogue)
 
 
 def left(event: MemberLeft, draft: Draft, catalogue: Catalogue) -> None:
@@ -63,22 +67,35 @@ def card_issued(event: CardIssued, draft: Draft, catalogue: Catalogue) -> None:
     )
     later = [h.issued_at for h in ended if h.issued_at > at]
     new = CardHolding(event.member_id, at, min(later) if later else None, None)
-    draft.put_card(event.card_id, tuple(sorted((*ended, new), key=lambda h: h.issued_at)))
+    issued = tuple(sorted((*ended, new), key=lambda h: h.issued_at))
+    if not holdings:  # the first issue: blocks that arrived before it now end it
+        for stop in draft.card_stops(event.card_id):
+            issued = _stopped(issued, stop.at, stop.reason)
+        if draft.card_stops(event.card_id):
+            draft.put_card_stops(event.card_id, ())
+    draft.put_card(event.card_id, issued)
     draft.arrived("card", event.card_id, event.event_id)
 
 
 def card_stopped(event: CardBlocked | CardCancelled, draft: Draft, catalogue: Catalogue) -> None:
-    """From `occurred_at` the card pays for nothing; a card never issued is known as stopped."""
+    """From `occurred_at` the card pays for nothing. A card not issued yet stays unknown (its
+    swipes keep waiting for the issue); the stop is kept for the issue to apply."""
     at, known = event.occurred_at, draft.holdings(event.card_id)
-    if known is None:
-        draft.put_card(event.card_id, (CardHolding(event.member_id, at, at, event.type),))
-        draft.arrived("card", event.card_id, event.event_id)
+    if not known:
+        stop = CardStop(event.member_id, at, event.type)
+        draft.put_card_stops(event.card_id, (*draft.card_stops(event.card_id), stop))
         return
-    holdings = tuple(
-        h._replace(ended_at=at, end_reason=event.type) if h.covers(at) else h for h in known
-    )
+    holdings = _stopped(known, at, event.type)
     if holdings != known:
         draft.put_card(event.card_id, holdings)
+
+
+Holdings = tuple[CardHolding, ...]
+
+
+def _stopped(holdings: Holdings, at: datetime, reason: str) -> Holdings:
+    return tuple(h._replace(ended_at=at, end_reason=reason) if h.covers(at) else h
+                 for h in holdings)
 
 
 def _joined(spans: tuple[Membership, ...], at: datetime) -> tuple[Membership, ...]:

@@ -10,7 +10,7 @@ from puhui.engine.apply import apply
 from puhui.engine.catalogue import Catalogue, load_catalogue
 from puhui.engine.decide import decide
 from puhui.engine.decisions import Decision
-from puhui.engine.state import HeldItem, Ledger
+from puhui.engine.state import Arrival, HeldItem, Ledger
 from schemas.decode import InboundEvent
 
 
@@ -18,10 +18,16 @@ class Simulator:
     def __init__(self, catalogue: Catalogue | None = None, ledger: Ledger | None = None) -> None:
         self.catalogue = catalogue if catalogue is not None else load_catalogue()
         self.ledger = ledger if ledger is not None else Ledger()
+        self._fed = 0
 
-    def feed(self, event: InboundEvent) -> list[Decision]:
-        """Decide `event` and remember its effects: its decisions, then those it released."""
-        outcome = decide(event, self.ledger, self.catalogue)
+    def feed(self, event: InboundEvent, arrival: Arrival | None = None) -> list[Decision]:
+        """Decide `event` and remember its effects: its decisions, then those it released.
+
+        `arrival` is where it arrived (topic, partition, offset); by default its position in
+        the feed, which orders a file the way one partition orders its messages.
+        """
+        self._fed += 1
+        outcome = decide(event, self.ledger, self.catalogue, arrival or Arrival("", 0, self._fed))
         apply(self.ledger, outcome)
         return list(outcome.decisions)
 

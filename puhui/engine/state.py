@@ -20,8 +20,12 @@ it so the next event of the batch sees it. Every field below maps to one table:
   nothing), what it earned, what was refunded and clawed back, and which usage keys and
   budget year it counted in.
 - `processed`: event ids already taken (a resend of one changes nothing).
-- `held`: (waiting_for, key) -> the `HeldItem`s waiting for that card, member or purchase, in
-  the order they were held.
+- `card_stops`: card_id -> `CardStop`s of a card blocked or cancelled before its issue arrived:
+  the card stays unknown (its swipes keep waiting), and the issue applies them (rule 3).
+- `days_started`: the days ticked (`day_started`) -> the first tick's event id: a registration
+  that arrives after its birthday's tick pays that day's gift with that source (rule 4).
+- `held`: (waiting_for, key) -> the `HeldItem`s waiting for that card, member or purchase; each
+  carries its `Arrival`, the order in which released events are decided (rule 1).
 
 What `decide` reads, per event (a partial ledger must hold at least these rows):
 - a purchase: `purchases[transaction_id]`, `cards[card_id]`, the holder's `members` row, `usage`
@@ -29,10 +33,14 @@ What `decide` reads, per event (a partial ledger must hold at least these rows):
   `held[("purchase", transaction_id)]` (refunds it releases, and what they read);
 - a refund or reversal: `purchases[original_transaction_id]` (and, for the clawback,
   `usage` at that purchase's `usage_keys` and its budget year);
-- member_registered / card_issued / card_blocked / card_cancelled: the member or card, and
-  `held[("member", member_id)]` / `held[("card", card_id)]` with what those events read;
+- member_registered / card_issued / card_blocked / card_cancelled: the member or card (and its
+  `card_stops`), and `held[("member", member_id)]` / `held[("card", card_id)]` with what those
+  events read;
+- member_registered / member_updated with a birth date: `days_started` of that birthday, and
+  for each, the member's `usage` of that year and the birthday budget of that year;
 - member_certified / member_honoured: the member, `usage` for the award's limit keys, the budget;
-- day_started: `birthdays` for the day, those members, their `usage`, the budget;
+- day_started: `birthdays` for the day, those members, their `usage`, the budget, and whether
+  the day was ticked before (`days_started`);
 - every event: whether its `event_id` is in `processed`.
 """
 
@@ -70,6 +78,18 @@ NO_USAGE = Usage()
 
 BudgetKey: TypeAlias = tuple[str, int]
 """(programme, calendar year)."""
+
+
+class Arrival(NamedTuple):
+    """Where an event first arrived: (topic, partition, offset) for a service, the position in
+    the feed for `puhui simulate`. Events released together are decided in this order."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+NO_ARRIVAL = Arrival("", 0, 0)
 
 
 class Membership(NamedTuple):
@@ -126,6 +146,14 @@ class Purchase(NamedTuple):
     refund_ids: tuple[str, ...] = ()
 
 
+class CardStop(NamedTuple):
+    """A block or cancel of a card whose issue has not arrived yet: applied by the issue."""
+
+    member_id: str
+    at: datetime
+    reason: str
+
+
 HeldEvent: TypeAlias = CardTransaction | MemberCertified | MemberHonoured
 
 
@@ -136,10 +164,15 @@ class HeldItem:
     event: HeldEvent
     waiting_for: WaitingFor
     key: str
+    arrival: Arrival = NO_ARRIVAL
 
     @property
     def event_id(self) -> str:
         return self.event.event_id
+
+    @property
+    def held_key(self) -> HeldKey:
+        return (self.waiting_for, self.key)
 
 
 HeldKey: TypeAlias = tuple[WaitingFor, str]
@@ -152,6 +185,8 @@ class Ledger:
     members: dict[str, Member] = field(default_factory=dict)
     birthdays: dict[MonthDay, set[str]] = field(default_factory=dict)
     cards: dict[str, tuple[CardHolding, ...]] = field(default_factory=dict)
+    card_stops: dict[str, tuple[CardStop, ...]] = field(default_factory=dict)
+    days_started: dict[date, str] = field(default_factory=dict)
     usage: dict[UsageKey, Usage] = field(default_factory=dict)
     budget_spent: dict[BudgetKey, Fen] = field(default_factory=dict)
     purchases: dict[str, Purchase] = field(default_factory=dict)

@@ -15,6 +15,10 @@ DEFAULT_PG_PORT = 5433
 DEFAULT_KAFKA_HEAP_MB = 512
 # Not 9090: on a machine with systemd, Debian's prometheus package runs its own server there.
 DEFAULT_PROMETHEUS_PORT = 9190
+DEFAULT_METRICS_PORT = 9101
+EXTRA_INSTANCES_AFTER = 9
+"""Extra disbursement instances serve `/metrics` from the block's first port + 10 on."""
+"""The first port of the services' `/metrics` block (enrolment, disbursement, audit, relay)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class StackConfig:
     pg_port: int = DEFAULT_PG_PORT
     kafka_heap_mb: int = DEFAULT_KAFKA_HEAP_MB
     prometheus_port: int = DEFAULT_PROMETHEUS_PORT
+    metrics_port: int = DEFAULT_METRICS_PORT
     external_database_url: str | None = None
     host: str = "127.0.0.1"
 
@@ -43,8 +48,8 @@ class StackConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         """Read `PUHUI_STACK_DIR`, `PUHUI_KAFKA_PORT`, `PUHUI_KAFKA_CONTROLLER_PORT`,
-        `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB`, `PUHUI_PROMETHEUS_PORT` and
-        `PUHUI_EXTERNAL_DATABASE_URL`."""
+        `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB`, `PUHUI_PROMETHEUS_PORT`, `PUHUI_METRICS_PORT`
+        (the first of the services' metrics ports) and `PUHUI_EXTERNAL_DATABASE_URL`."""
         env = os.environ if env is None else env
         return cls(
             home=Path(env.get("PUHUI_STACK_DIR", ".stack")).resolve(),
@@ -53,6 +58,8 @@ class StackConfig:
             pg_port=_port(env, "PUHUI_PG_PORT", DEFAULT_PG_PORT),
             kafka_heap_mb=_int(env, "PUHUI_KAFKA_HEAP_MB", DEFAULT_KAFKA_HEAP_MB, 128, 8192),
             prometheus_port=_port(env, "PUHUI_PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT),
+            metrics_port=_int(env, "PUHUI_METRICS_PORT", DEFAULT_METRICS_PORT, 1024,
+                              65535 - EXTRA_INSTANCES_AFTER - 8),
             external_database_url=env.get("PUHUI_EXTERNAL_DATABASE_URL") or None,
         )
 

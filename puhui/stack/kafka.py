@@ -152,6 +152,10 @@ class KafkaNode:
         return {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
 
 
+LOG_RETENTION_HOURS = 168
+"""How long the broker keeps every topic (a week); deploy/k8s sets each KafkaTopic's to it."""
+
+
 def _pom_digest() -> str:
     return hashlib.sha256((_RESOURCES / "kafka-pom.xml").read_bytes()).hexdigest()
 
@@ -180,7 +184,7 @@ def _server_properties(config: StackConfig, data: Path) -> str:
         "group.initial.rebalance.delay.ms=0",
         "num.network.threads=2",
         "num.io.threads=4",
-        "log.retention.hours=168",
+        f"log.retention.hours={LOG_RETENTION_HOURS}",
         "",
     ])
 

@@ -14,7 +14,7 @@ import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from puhui.settings import METRICS_PORTS
+from puhui.settings import METRICS_PORTS, metrics_ports
 from puhui.stack import process
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
@@ -25,9 +25,10 @@ COMPOSE_RULES = "rules/*.yml"  # relative to deploy/prometheus/prometheus.yml
 Targets = Mapping[str, Sequence[str]]
 
 
-def service_targets(host: str | None) -> dict[str, list[str]]:
+def service_targets(host: str | None,
+                    ports: Mapping[str, int] = METRICS_PORTS) -> dict[str, list[str]]:
     """One job per service: `host:port` of its `/metrics`, or `service:port` without a host."""
-    return {name: [f"{host or name}:{port}"] for name, port in METRICS_PORTS.items()}
+    return {name: [f"{host or name}:{port}"] for name, port in ports.items()}
 
 
 def scrape_config(targets: Targets, interval: str, rule_files: Sequence[str], origin: str) -> str:
@@ -55,7 +56,8 @@ class PrometheusNode:
     def __init__(self, config: StackConfig, targets: Targets | None = None,
                  interval: str = "5s") -> None:
         self.config = config
-        self.targets = service_targets(config.host) if targets is None else targets
+        self.targets = (service_targets(config.host, metrics_ports(config.metrics_port))
+                        if targets is None else targets)
         self.interval = interval
         self.root = config.home / "prometheus"
         self.data = self.root / "data"

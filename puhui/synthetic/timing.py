@@ -8,7 +8,6 @@ from datetime import date, timedelta, timezone
 SHANGHAI_OFFSET = timezone(timedelta(hours=8))
 """Asia/Shanghai has kept +08:00 all year since 1991."""
 
-DAY_SECONDS = 86_400
 HOUR = 3_600
 
 

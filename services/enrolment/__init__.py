@@ -1,18 +1,14 @@
-"""Enrolment: keeps the member and card registry (with history) and releases held events."""
+"""Enrolment: decides every `member.enrolment` event: the member and card registry (with
+history), certifications and honours, and the held events they release.
+
+One service for the whole topic, so a member's registration and their certification or
+honour are decided in the order of their partition: a hold waiting for a member and the
+registration that releases it can never race.
+"""
 
 from __future__ import annotations
 
 from schemas.member_enrolment import TOPIC as MEMBER_ENROLMENT
 from services.ledger.consumer import LedgerServiceSpec
 
-REGISTRY_TYPES = frozenset({"member_registered", "member_updated", "member_left",
-                            "card_issued", "card_blocked", "card_cancelled"})
-
-
-def owns(event_type: str) -> bool:
-    """Registry events; certifications and honours (same topic) are disbursement's."""
-    return event_type in REGISTRY_TYPES
-
-
-SPEC = LedgerServiceSpec(name="enrolment", topics=(MEMBER_ENROLMENT,), owns=owns,
-                         dead_letters_for=frozenset({MEMBER_ENROLMENT}))
+SPEC = LedgerServiceSpec(name="enrolment", topics=(MEMBER_ENROLMENT,))

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from services.runtime.errors import TransientFailure
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Sequence[InboundRecord]], Awaitable[None]]
 OnLag = Callable[[dict[tuple[str, int], int]], None]
 """Receives the lag of every assigned partition: {(topic, partition): messages behind}."""
+OnUnreadable = Callable[[], None]
+"""Told each time a fetched batch cannot be read at all (a codec, a corrupt record...)."""
 LAG_EVERY_SECONDS = 1.0
 
 
@@ -38,16 +40,24 @@ class ConsumerSettings:
 
 async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asyncio.Event,
                        on_batch: Callable[[int], None] = lambda _n: None,
-                       on_lag: OnLag = lambda _lags: None) -> None:
-    """Consume until `stop` is set; a failure that outlives its retries propagates."""
+                       on_lag: OnLag = lambda _lags: None,
+                       on_unreadable: OnUnreadable = lambda: None) -> None:
+    """Consume until `stop` is set; a failure that outlives its retries propagates.
+
+    A batch that cannot be read at all is a transient failure (never skipped: the loop
+    restarts from the last committed offset), logged as an error and counted by
+    `on_unreadable` so that it raises an alert instead of looping silently."""
     consumer = AIOKafkaConsumer(
         *settings.topics, bootstrap_servers=settings.bootstrap, group_id=settings.group_id,
         enable_auto_commit=False, auto_offset_reset="earliest",
+        # a client's transaction counts once committed: an aborted one's messages never do
+        isolation_level="read_committed",
         max_poll_records=settings.max_batch, fetch_max_wait_ms=settings.poll_ms,
         max_partition_fetch_bytes=4 * 1024 * 1024)
     await _with_retries(consumer.start, "start the Kafka consumer", settings.retries)
     try:
-        await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag))
+        await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag),
+                       on_unreadable)
     except KafkaError as exc:
         # The broker went away under us: restart the loop from the last committed offset.
         raise TransientFailure(f"Kafka consumer failed: {exc!r}") from exc
@@ -57,11 +67,10 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
 
 async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handle: Handler,
                    stop: asyncio.Event, on_batch: Callable[[int], None],
-                   lag: _LagReporter) -> None:
+                   lag: _LagReporter, on_unreadable: OnUnreadable) -> None:
     while not stop.is_set():
         await lag.report(consumer)
-        fetched = await consumer.getmany(timeout_ms=settings.poll_ms,
-                                         max_records=settings.max_batch)
+        fetched = await _fetch(consumer, settings, on_unreadable)
         records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
                    for tp, messages in fetched.items() for m in messages]
         if not records:
@@ -69,6 +78,21 @@ async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handl
         await _with_retries(partial(handle, records), "record a batch", settings.retries)
         await _commit(consumer, fetched)
         on_batch(len(records))
+
+
+async def _fetch(consumer: AIOKafkaConsumer, settings: ConsumerSettings,
+                 on_unreadable: OnUnreadable) -> dict[TopicPartition, list[ConsumerRecord]]:
+    """The next batch; one that cannot be read (a codec not installed, a corrupt record) is
+    a transient failure: counted, logged, and re-read from the last committed offset."""
+    try:
+        fetched: dict[TopicPartition, list[ConsumerRecord]] = await consumer.getmany(
+            timeout_ms=settings.poll_ms, max_records=settings.max_batch)
+    except Exception as exc:  # whatever the reason (a codec's own error type too)
+        on_unreadable()
+        log.error("cannot read a batch from %s (%s: %s); re-reading from the last committed "
+                  "offset", ", ".join(settings.topics), type(exc).__name__, exc)
+        raise TransientFailure(f"unreadable batch: {type(exc).__name__}: {exc}") from exc
+    return fetched
 
 
 class _LagReporter:

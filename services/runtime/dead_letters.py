@@ -11,8 +11,9 @@ from services.runtime import outbox
 from services.runtime.records import Rejected
 
 INSERT = """
-insert into dead_letters (consumer, source_topic, partition, "offset", reason, raw)
-select $1, * from unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::bytea[])
+insert into dead_letters (consumer, source_topic, partition, "offset", reason, raw, kind)
+select $1, * from unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::bytea[],
+                         $7::text[])
 on conflict do nothing
 returning source_topic, partition, "offset"
 """
@@ -28,7 +29,8 @@ async def record_dead_letters(conn: asyncpg.Connection, consumer: str,
     records = [r.record for r in rejected]
     stored = await conn.fetch(INSERT, consumer, [r.topic for r in records],
                               [r.partition for r in records], [r.offset for r in records],
-                              [r.reason for r in rejected], [r.value for r in records])
+                              [r.reason for r in rejected], [r.value for r in records],
+                              [r.kind for r in rejected])
     new = {(row["source_topic"], row["partition"], row["offset"]) for row in stored}
     await outbox.write(conn, [r.outbox_message(now) for r in rejected
                               if (r.record.topic, r.record.partition, r.record.offset) in new])

@@ -7,6 +7,10 @@ keeps the two equal).
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,30 +22,19 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     disable_created_metrics,
-    start_http_server,
 )
+
+from schemas.dead_letters import DEAD_LETTER_KINDS
+from services.runtime import health
+from services.runtime.records import kind_of_reason
+
+log = logging.getLogger(__name__)
 
 # From a bank's swipe to its payout recorded is normally well under a second; a backlog or a
 # replay shows up in the upper buckets, and anything over an hour is simply "late".
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 BATCH_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-# Dead-letter reasons are sentences naming fields and values; the metric keeps only their class.
-# The prefixes are those of schemas.decode and of pydantic (the audit trail's intake).
-_REASON_CLASSES = (("not valid JSON", "not_json"), ("Invalid JSON", "not_json"),
-                   ("not a JSON object", "not_object"), ("Input should be an object", "not_object"),
-                   ("unknown topic", "unknown_topic"), ("unknown type", "unknown_type"),
-                   ("missing field", "missing_field"))
-OTHER_REASON = "invalid_value"
-
 LagByPartition = Mapping[tuple[str, int], int]
-
-
-def reason_class(reason: str) -> str:
-    """`missing field card_id` -> `missing_field`: a small fixed set, fit for a label."""
-    for prefix, name in _REASON_CLASSES:
-        if reason.startswith(prefix):
-            return name
-    return OTHER_REASON
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,8 @@ class ServiceMetrics:
     events_consumed: Counter
     duplicates: Counter
     dead_letters: Counter
+    bisected_batches: Counter
+    unreadable_batches: Counter
     decisions: Counter
     payouts: Counter
     payout_fen: Counter
@@ -62,6 +57,7 @@ class ServiceMetrics:
     consumer_lag: Gauge
     outbox_backlog: Gauge
     outbox_oldest_seconds: Gauge
+    held_key_known: Gauge
     outbox_published: Counter
     budget_fen: Gauge
     budget_left_fen: Gauge
@@ -87,6 +83,12 @@ class ServiceMetrics:
                                registry=reg),
             dead_letters=Counter("puhui_dead_letters", "Messages sent to the dead-letter topic",
                                  ["topic", "reason"], registry=reg),
+            bisected_batches=Counter(
+                "puhui_bisected_batches", "Batches whose recording failed for good, split to "
+                "dead-letter the messages it fails on", registry=reg),
+            unreadable_batches=Counter(
+                "puhui_unreadable_batches", "Fetched batches that could not be read at all",
+                registry=reg),
             decisions=Counter("puhui_decisions", "Decisions by programme and outcome",
                               ["programme", "decision", "reason"], registry=reg),
             payouts=Counter("puhui_payouts", "Payouts and clawbacks recorded",
@@ -110,6 +112,11 @@ class ServiceMetrics:
             outbox_oldest_seconds=Gauge("puhui_outbox_oldest_seconds",
                                         "Age of the oldest unpublished outbox message",
                                         registry=reg),
+            held_key_known=Gauge(
+                "puhui_held_events_key_known",
+                "Held events whose card, member or purchase is known: each is a bug (a hold "
+                "is released in the transaction that makes its key known)",
+                ["waiting_for"], registry=reg),
             outbox_published=Counter("puhui_outbox_published", "Outbox messages published",
                                      registry=reg),
             budget_fen=Gauge("puhui_budget_fen", "Yearly budget of a programme",
@@ -119,8 +126,11 @@ class ServiceMetrics:
                                   ["programme", "year"], registry=reg),
         )
 
-    def dead_lettered(self, topic: str, reason: str) -> None:
-        self.dead_letters.labels(topic, reason_class(reason)).inc()
+    def dead_lettered(self, topic: str, kind: str) -> None:
+        """Count one dead letter under its kind (`DeadLetterKind`); a caller that still hands
+        over the reason's words gets the kind they name, so the label set stays fixed."""
+        label = kind if kind in DEAD_LETTER_KINDS else kind_of_reason(kind)
+        self.dead_letters.labels(topic, label).inc()
 
     def observe_lag(self, lags: LagByPartition) -> None:
         """Set the lag of each assigned partition; partitions no longer assigned disappear."""
@@ -153,9 +163,41 @@ class ServiceMetrics:
         self.outbox_backlog.set(backlog)
         self.outbox_oldest_seconds.set(oldest_seconds)
 
+    def observe_held_key_known(self, by_waiting_for: dict[str, int]) -> None:
+        for waiting_for in ("card", "member", "purchase"):
+            self.held_key_known.labels(waiting_for).set(by_waiting_for.get(waiting_for, 0))
 
-def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1") -> None:
-    """Serve `/metrics` on a background thread (prometheus_client's own server)."""
+
+PORT_WAIT_SECONDS = 30.0
+
+
+async def serve(metrics: ServiceMetrics, port: int, host: str = "127.0.0.1",
+                wait_seconds: float = PORT_WAIT_SECONDS) -> None:
+    """Serve `/metrics`, and the probes `/healthz` and `/readyz` (services/runtime/health.py),
+    on a background thread.
+
+    The server binds with SO_REUSEADDR (a port in TIME_WAIT is free); a port still held (by
+    the process this one replaces, while it exits) is waited for, at most `wait_seconds`,
+    then the error says which port and which setting moves it."""
     # Every counter would also get a `_created` series: twice the series, of no use here.
     disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
-    start_http_server(port, addr=host, registry=metrics.registry)
+    app = health.health_app(health.metrics_app(metrics.registry), metrics.up)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            health.start_server(app, port, host)
+            return
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            if time.monotonic() >= deadline:
+                raise MetricsPortTaken(
+                    f"metrics port {host}:{port} is still in use after {wait_seconds:.0f}s "
+                    "(another process holds it: choose another block with PUHUI_METRICS_PORT, "
+                    "or --metrics-port)") from None
+            log.warning("metrics port %s:%d is in use; waiting for it", host, port)
+            await asyncio.sleep(0.5)
+
+
+class MetricsPortTaken(Exception):
+    """The `/metrics` port stayed taken: the service cannot be watched, so it does not start."""

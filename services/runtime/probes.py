@@ -1,4 +1,5 @@
-"""Gauges read from PostgreSQL on a timer: the outbox backlog (relay), budgets left (ledger).
+"""Gauges read from PostgreSQL on a timer: the outbox backlog and held events whose key is
+known (relay), budgets left (ledger).
 
 A probe that fails keeps the last values and tries again next time: monitoring never stops
 or slows a service.
@@ -23,6 +24,15 @@ from services.runtime.records import utc_now
 log = logging.getLogger(__name__)
 PROBE_EVERY_SECONDS = 5.0
 BUDGETS_SPENT = "select programme, year, spent_fen from budget_spent"
+HELD_KEY_KNOWN = """
+select waiting_for, count(*) from held_events h
+where released_at is null and case waiting_for
+    when 'card' then exists (select 1 from card_holdings c where c.card_id = h.waiting_key)
+    when 'member' then exists (select 1 from members m where m.member_id = h.waiting_key)
+    else exists (select 1 from purchases p where p.transaction_id = h.waiting_key) end
+group by waiting_for
+"""
+"""Held events waiting for something that has already arrived: never more than none."""
 
 Probe = Callable[[asyncpg.Connection], Awaitable[None]]
 
@@ -41,8 +51,11 @@ async def sample_every(pool: asyncpg.Pool, probe: Probe, stop: asyncio.Event,
 
 
 def outbox_probe(metrics: ServiceMetrics) -> Probe:
+    """The relay's: the outbox backlog, and held events whose key is known."""
+
     async def probe(conn: asyncpg.Connection) -> None:
         metrics.observe_outbox(*await outbox.backlog(conn))
+        metrics.observe_held_key_known(await held_key_known(conn))
 
     return probe
 
@@ -58,3 +71,8 @@ def budget_probe(metrics: ServiceMetrics, catalogue: Catalogue,
                                           for r in rows}, local_date(now()).year)
 
     return probe
+
+
+async def held_key_known(conn: asyncpg.Connection) -> dict[str, int]:
+    """waiting_for -> held events whose card, member or purchase is already known."""
+    return {r["waiting_for"]: r["count"] for r in await conn.fetch(HELD_KEY_KNOWN)}

@@ -38,8 +38,10 @@ class Services:
                 "--metrics-port", str(self.ports[name])]
         if self.catalogue is not None:
             argv += ["--catalogue", str(self.catalogue)]
-        self.procs[name] = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+        logs = self.stack.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with (logs / f"service-{name}.log").open("ab") as log:  # the child keeps its own fd
+            self.procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
 
     def kill(self, name: str) -> None:
         self.procs[name].send_signal(signal.SIGKILL)

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.engine.catalogue import load_catalogue
 from services import disbursement, enrolment
+from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer
 from services.ledger.service_layer.recorder import Recorder
 from services.relay.relay import run_relay
@@ -54,7 +55,7 @@ async def running_services(bootstrap: str, dsn: str) -> AsyncIterator[asyncpg.Po
     catalogue = load_catalogue()
     tasks = []
     for spec in (enrolment.SPEC, disbursement.SPEC):
-        consumer = LedgerConsumer(spec, Recorder(pool, catalogue, spec.name),
+        consumer = LedgerConsumer(spec, Recorder(PgLedgerStore(pool), catalogue, spec.name),
                                   ServiceMetrics.create(spec.name))
         settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics)
         tasks.append(asyncio.create_task(run_consumer(settings, consumer.handle, stop)))

@@ -8,6 +8,7 @@ import orjson
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
+from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.service_layer.recorder import Recorder
 from services.runtime import db
 from services.runtime.records import Decoded, InboundRecord, decode_batch
@@ -29,7 +30,7 @@ async def test_a_reversal_in_a_later_batch_gives_the_room_back(stack: StackConfi
     pool = await db.create_pool(stack.database_url)
     try:
         await db.migrate(pool)
-        recorder = Recorder(pool, load_catalogue(), "test")
+        recorder = Recorder(PgLedgerStore(pool), load_catalogue(), "test")
         feed = Feed()
         feed.register(0)
         feed.issue(0)
@@ -56,7 +57,7 @@ async def test_a_redelivered_bad_message_is_dead_lettered_once(stack: StackConfi
     _, rejected = decode_batch([record])
     pool = await db.create_pool(stack.database_url)
     try:
-        recorder = Recorder(pool, load_catalogue(), "test")
+        recorder = Recorder(PgLedgerStore(pool), load_catalogue(), "test")
         await recorder.record([], rejected)
         await recorder.record([], rejected)  # Kafka redelivers the batch after a crash
         stored = await pool.fetchval("select count(*) from dead_letters where raw = $1", raw)

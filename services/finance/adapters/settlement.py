@@ -51,6 +51,11 @@ select payout_id from payout_settlement
  where batch_id = $1 and abs(amount_fen) > {LARGE_PAYOUT_FEN} and approved_by is null
  order by payout_id
 """
+APPROVED_BY = """
+select payout_id from payout_settlement where batch_id = $1 and approved_by = $2
+ order by payout_id
+"""
+PREPARER = "select prepared_by from settlement_batches where batch_id = $1"
 APPROVE_BATCH = """
 update settlement_batches set status = 'approved', approved_by = $2, approved_at = $3
  where batch_id = $1
@@ -174,6 +179,10 @@ class SettlementUnit:
     async def unapproved_large(self, batch_id: str) -> list[str]:
         return [r["payout_id"] for r in await self._conn.fetch(UNAPPROVED_LARGE, batch_id)]
 
+    async def approved_by(self, batch_id: str, who: str) -> list[str]:
+        """The payouts of the batch that `who` approved on their own."""
+        return [r["payout_id"] for r in await self._conn.fetch(APPROVED_BY, batch_id, who)]
+
     async def approve_batch(self, batch_id: str, approver: str, now: datetime) -> None:
         await self._conn.execute(APPROVE_BATCH, batch_id, approver, now)
 
@@ -182,9 +191,13 @@ class SettlementUnit:
         row = await self._conn.fetchrow(LOCK_PAYOUT, payout_id)
         if row is None:
             return None
+        # read again once the row is locked: a batch that gathered it meanwhile was not in
+        # the snapshot the join above saw
+        preparer = None if row["batch_id"] is None else \
+            await self._conn.fetchval(PREPARER, row["batch_id"])
         return LockedPayout(row["payout_id"], row["amount_fen"], row["member_id"],
                             row["programme"], SettlementState(row["state"]), row["approved_by"],
-                            row["batch_id"], row["prepared_by"])
+                            row["batch_id"], preparer)
 
     async def approve_payout(self, payout_id: str, approver: str, now: datetime) -> None:
         await self._conn.execute(APPROVE_PAYOUT, payout_id, approver, now)

@@ -1,7 +1,9 @@
 """The ASGI app: the API under /api, its OpenAPI schema, and the page at /.
 
-Only the page's static files, the schema and signing in answer without a session; every
-`/api` request is authenticated, and what it may do depends on the role.
+Only the page's static files, the schema and signing in answer without a session or an API
+token; every other `/api` request is authenticated, and what it may do depends on the role.
+A request another page makes a browser send is refused before anything else (docs/finance.md,
+"Security").
 """
 
 from __future__ import annotations
@@ -12,36 +14,53 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from services.finance.api import models, preferences, review, settle
-from services.finance.api.problems import Refusal, code_of
 from services.finance.api.security import (
+    CHALLENGE,
     COOKIE,
+    SECURITY_HEADERS,
     FinanceDep,
-    NotSignedIn,
+    Refusal,
+    RoleFirst,
     authenticate,
+    cross_site,
     current_staff,
+    headers_too_large,
     is_public,
+    missing_csrf,
+    not_signed_in,
     session_cookie,
 )
 from services.finance.bootstrap import Finance
+from services.finance.domain.credentials import csrf_token
 from services.finance.domain.roles import GRANTS
 from services.finance.domain.settlement import NotFound, Refused, SamePerson
 from services.finance.domain.staff import Staff
-from services.finance.service_layer.auth import SESSION_HOURS
+from services.finance.service_layer.auth import SESSION_HOURS, Throttled
 from services.finance.service_layer.settlement import FileRefused
 from services.runtime.errors import TransientFailure
 
 STATIC = Path(str(resources.files("services.finance") / "static"))
+CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "too_large",
+         415: "unsupported_media_type", 422: "invalid", 429: "sign_in_throttled",
+         431: "headers_too_large", 503: "unavailable"}
+"""The code of a refusal that names none of its own, by status."""
 
 
-def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = False) -> FastAPI:
-    """The app; `build` makes its `Finance` when the server starts (and the pool closes with it)."""
+def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = False,
+               origin: str | None = None) -> FastAPI:
+    """The app; `build` makes its `Finance` when the server starts (and the pool closes with it).
+
+    `origin` is the page's origin as browsers see it (`https://finance.example.org`); without
+    it, the scheme (https with `secure_cookie`) and the Host header of each request."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,15 +70,16 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
         finally:
             await app.state.finance.pool.close()
 
+    # no /api/docs: Swagger UI would load its script from a CDN; the schema is enough
     app = FastAPI(title="Puhui finance review", version="1", lifespan=lifespan,
-                  description=__doc__ or "", openapi_url="/api/openapi.json", docs_url="/api/docs",
+                  description=__doc__ or "", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None)
     app.include_router(_session_router(secure_cookie))
     app.include_router(preferences.router)
     app.include_router(review.router)
     app.include_router(settle.router)
     _handle_errors(app)
-    _authenticate_first(app)
+    _guard(app, secure_cookie, origin)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -70,32 +90,41 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
 
 
 def _session_router(secure_cookie: bool) -> APIRouter:
-    router = APIRouter(prefix="/api", tags=["session"], responses=models.problem_responses(400))
+    router = APIRouter(prefix="/api", tags=["session"], route_class=RoleFirst,
+                       responses=models.problem_responses(400, 403, 415, 431))
 
     @router.post("/session", response_model=models.Me,
-                 responses=models.problem_responses(401, 422))
-    async def sign_in(body: models.SignIn, response: Response, fin: FinanceDep) -> models.Me:
-        """Sign in with a name and password: sets the session cookie (HttpOnly, SameSite)."""
-        session = await fin.auth.sign_in(body.username, body.password) \
+                 responses=models.problem_responses(401, 422, 429))
+    async def sign_in(body: models.SignIn, request: Request, response: Response,
+                      fin: FinanceDep) -> models.Me:
+        """Sign in with a name and password: sets the session cookie (HttpOnly, SameSite).
+        After a few wrong passwords for a name or from an address, each further one makes
+        the next attempt wait longer (429, Retry-After)."""
+        address = request.client.host if request.client else "unknown"
+        session = await fin.auth.sign_in(body.username, body.password, address) \
             if "\x00" not in body.username + body.password else None
+        if isinstance(session, Throttled):
+            seconds = max(1, int(session.retry_after.total_seconds() + 0.999))
+            raise Refusal(429, f"too many wrong passwords: try again in {seconds} s",
+                          "sign_in_throttled", {"Retry-After": str(seconds)})
         if session is None:
-            raise Refusal(401, "wrong_credentials", "wrong name or password",
-                          headers={"WWW-Authenticate": 'Session realm="puhui-finance"'})
+            raise Refusal(401, "wrong name or password", "wrong_password", CHALLENGE)
         response.set_cookie(COOKIE, session.token, max_age=SESSION_HOURS * 3600, httponly=True,
                             samesite="strict", secure=secure_cookie, path="/")
-        return _me(session.staff)
+        return _me(session.staff, session.token)
 
     @router.get("/me", response_model=models.Me, responses=models.problem_responses(401))
-    async def me(staff: Annotated[Staff, Depends(current_staff)]) -> models.Me:
-        """Who is signed in, and what their role may do."""
-        return _me(staff)
+    async def me(staff: Annotated[Staff, Depends(current_staff)],
+                 token: Annotated[str | None, Depends(session_cookie)]) -> models.Me:
+        """Who is signed in, what their role may do, and their session's CSRF token."""
+        return _me(staff, token if staff.token_id is None else None)
 
     @router.delete("/session", status_code=204, response_class=Response,
                    responses=models.problem_responses(401))
     async def sign_out(staff: Annotated[Staff, Depends(current_staff)], fin: FinanceDep,
                        token: Annotated[str | None, Depends(session_cookie)]) -> Response:
         """Sign out: the session ends on the server too."""
-        if token:
+        if token and staff.token_id is None:
             await fin.auth.sign_out(token)
         response = Response(status_code=204)
         response.delete_cookie(COOKIE, path="/")
@@ -104,30 +133,55 @@ def _session_router(secure_cookie: bool) -> APIRouter:
     return router
 
 
-def _authenticate_first(app: FastAPI) -> None:
-    """Every /api request but signing in is authenticated before anything else is read, so
-    an anonymous request gets 401 whatever else is wrong with it."""
+def _guard(app: FastAPI, secure_cookie: bool, origin: str | None) -> None:
+    """Before anything else is read: headers not too large; nothing another page made a
+    browser send; every /api request but signing in authenticated (an anonymous request gets
+    401 whatever else is wrong with it), a page's change with its CSRF token. (The role,
+    then the body's media type, are checked next, by each route: `RoleFirst`.) Every answer
+    carries the security headers, the API's `no-store` too."""
+
+    def own_origin(request: Request) -> str:
+        scheme = "https" if secure_cookie else request.url.scheme
+        return origin or f"{scheme}://{request.headers.get('host', '')}"
+
+    async def refused(request: Request) -> Response | None:
+        if headers_too_large(request):
+            return _problem(431, "the request's headers are too large", "headers_too_large", [])
+        if not request.url.path.startswith("/api/"):
+            return None
+        why = cross_site(request, own_origin(request))
+        if why is not None:
+            return _problem(403, why, "cross_site", [])
+        if is_public(request.method, request.url.path):
+            return None
+        staff = await authenticate(request)
+        if staff is None:
+            refusal = not_signed_in()
+            return _problem(401, str(refusal.detail), refusal.code, [], refusal.headers)
+        if missing_csrf(request, staff):
+            return _problem(403, "this request lacks the session's CSRF token (X-CSRF-Token)",
+                            "csrf_token", [])
+        request.state.staff = staff
+        return None
 
     @app.middleware("http")
-    async def authenticated(request: Request,
-                            call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if is_public(request.method, request.url.path):
-            return await call_next(request)
+    async def guarded(request: Request,
+                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
-            staff = await authenticate(request)
+            response = await refused(request) or await call_next(request)
         except TransientFailure as error:
-            return _problem(503, f"the database did not answer: {error}", "unavailable", [],
-                            {"Retry-After": "5"})
-        if staff is None:
-            refusal = NotSignedIn(request)
-            return _problem(401, str(refusal.detail), None, [], refusal.headers)
-        request.state.staff = staff
-        return await call_next(request)
+            response = _problem(503, f"the database did not answer: {error}", "unavailable", [],
+                                {"Retry-After": "5"})
+        response.headers.update(SECURITY_HEADERS)
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
-def _me(staff: Staff) -> models.Me:
+def _me(staff: Staff, session_token: str | None) -> models.Me:
     return models.Me(username=staff.username, role=staff.role.value,
-                     permissions=sorted(p.value for p in GRANTS[staff.role]))
+                     permissions=sorted(p.value for p in GRANTS[staff.role]),
+                     csrf_token=csrf_token(session_token) if session_token else None)
 
 
 def _handle_errors(app: FastAPI) -> None:
@@ -140,8 +194,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        return _problem(error.status_code, str(error.detail), getattr(error, "code", None), [],
-                        error.headers)
+        code = error.code if isinstance(error, Refusal) else CODES.get(error.status_code, "error")
+        return _problem(error.status_code, str(error.detail), code, [], error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -156,8 +210,8 @@ def _handle_errors(app: FastAPI) -> None:
                         {"Retry-After": "5"})
 
 
-def _problem(status: int, detail: str, code: str | None, problems: list[str],
+def _problem(status: int, detail: str, code: str, problems: list[str],
              headers: Mapping[str, str] | None = None) -> JSONResponse:
-    body = models.Problem(detail=detail, code=code_of(status, code), problems=problems)
+    body = models.Problem(detail=detail, code=code, problems=problems)
     return JSONResponse(jsonable_encoder(body), status_code=status,
                         headers=dict(headers) if headers else None)

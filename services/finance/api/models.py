@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from services.finance.domain.stream import FIRST_DAY, LAST_DAY
+
 RoleName = Literal["viewer", "preparer", "approver", "admin"]
 Status = Literal["pending", "batched", "exported", "settled", "failed"]
 BatchStatusName = Literal["prepared", "approved", "exported", "closed"]
@@ -16,7 +18,9 @@ class Problem(BaseModel):
     """Why a request was refused: `detail` in words, `code` naming the rule."""
 
     detail: str
-    code: str | None = None
+    code: str
+    """Stable: the page words its message by it (`not_signed_in`, `forbidden_role`,
+    `same_person`, `cross_site`, ...; docs/finance.md lists them)."""
     problems: list[str] = Field(default_factory=list)
 
 
@@ -29,6 +33,9 @@ class Me(BaseModel):
     username: str
     role: RoleName
     permissions: list[str]
+    csrf_token: str | None = None
+    """Send it back as the X-CSRF-Token header with every request that changes anything
+    (a signed-in session; null for an API token, which needs none)."""
 
 
 class TraceStep(BaseModel):
@@ -241,7 +248,7 @@ class BatchableDay(BaseModel):
 
 class PrepareBatch(BaseModel):
     programme: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    day: date
+    day: date = Field(ge=FIRST_DAY, le=LAST_DAY)
 
 
 class Imported(BaseModel):
@@ -267,9 +274,11 @@ class FinanceAction(BaseModel):
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for refusals."""
     words = {400: "A body that cannot be read", 401: "Not signed in",
-             403: "Not allowed for this role, or four eyes",
+             403: "Not allowed for this role, four eyes, or sent by another site's page",
              404: "Not found", 409: "Refused by a settlement rule",
-             413: "Too large", 422: "Invalid request"}
+             413: "Too large", 415: "A body that is not JSON (or, for an upload, multipart)",
+             422: "Invalid request", 429: "Too many wrong passwords: try again later",
+             431: "Request headers too large"}
     return {code: {"model": Problem, "description": words[code]} for code in codes}
 
 

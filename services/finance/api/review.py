@@ -12,16 +12,16 @@ from fastapi.responses import StreamingResponse
 from puhui.engine.periods import SHANGHAI
 from services.finance.api import exports, models, shape
 from services.finance.api.messages import DEFAULT, Language, LanguageQuery
-from services.finance.api.problems import Refusal
-from services.finance.api.security import FinanceDep, Reviewer
+from services.finance.api.security import FinanceDep, Refusal, Reviewer, RoleFirst
 from services.finance.bootstrap import Finance
 from services.finance.domain.burndown import burn
+from services.finance.domain.dead_letters import mask_reason
 from services.finance.domain.masking import shown_name
 from services.finance.domain.staff import Staff
 from services.finance.domain.stream import MAX_PAGE, BadCursor, Cursor, PayoutFilter
 from services.finance.service_layer.audit import finance_action
 
-router = APIRouter(prefix="/api", tags=["review"],
+router = APIRouter(prefix="/api", tags=["review"], route_class=RoleFirst,
                    responses=models.problem_responses(400, 401, 403, 422))
 
 NO_NUL = r"^[^\x00]+$"
@@ -44,7 +44,7 @@ def _cursor(text: str | None) -> Cursor | None:
     try:
         return None if text is None else Cursor.parse(text)
     except BadCursor as error:
-        raise Refusal(422, "bad_cursor", f"cursor: {error}") from None
+        raise Refusal(422, f"cursor: {error}", "bad_cursor") from None
 
 
 @router.get("/payouts", response_model=models.PayoutPage)
@@ -140,7 +140,7 @@ async def payout(payout_id: Id, staff: Reviewer, fin: FinanceDep) -> models.Payo
     """One payout, the rules that decided it, and the audit trail of its event and purchase."""
     row = await fin.views.payout(payout_id)
     if row is None:
-        raise Refusal(404, "not_found", f"no payout {payout_id}")
+        raise Refusal(404, f"no payout {payout_id}", "not_found")
     trail = await fin.views.payout_trail(row["source_event_id"], row["transaction_id"])
     return models.PayoutDetail(payout=shape.payout(row, staff),
                                trace=shape.trace(row["trace"], staff),
@@ -153,7 +153,7 @@ async def decision(audit_id: Id, staff: Reviewer, fin: FinanceDep) -> models.Dec
     """One decision of the audit trail (a payout, a cut, a denial, a hold...) and why."""
     row = await fin.views.decision(audit_id)
     if row is None:
-        raise Refusal(404, "not_found", f"no decision {audit_id}")
+        raise Refusal(404, f"no decision {audit_id}", "not_found")
     name = await fin.views.member_name(row["member_id"]) if row["member_id"] else None
     return models.DecisionDetail(
         decision=shape.decision(row, staff),
@@ -247,14 +247,17 @@ async def held(
 
 @router.get("/dead-letters", response_model=models.DeadLetters)
 async def dead_letters(
-    _: Reviewer, fin: FinanceDep, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    staff: Reviewer, fin: FinanceDep, limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> models.DeadLetters:
     """Messages no service could take, with the reason; counts and ages per source, newest
-    first. The raw bytes are not shown: they may hold personal data."""
+    first. The raw bytes are not shown: they may hold personal data; for a viewer, neither is
+    the value of a personal-data field that a reason quotes (a name, a birth date)."""
     now = fin.now()
     counts = [models.DeadLetterCount(**row, oldest_age_seconds=shape.age(now, row["oldest"]))
               for row in await fin.views.dead_letter_counts()]
-    items = [models.DeadLetter(**row, age_seconds=shape.age(now, row["received_at"]))
+    shown = (lambda reason: reason) if staff.sees_personal_data else mask_reason
+    items = [models.DeadLetter(**{**row, "reason": shown(row["reason"])},
+                               age_seconds=shape.age(now, row["received_at"]))
              for row in await fin.views.dead_letters(limit)]
     return models.DeadLetters(counts=counts, items=items)
 

@@ -10,13 +10,20 @@ from fastapi import APIRouter, Query, Response, UploadFile
 from puhui.engine.periods import SHANGHAI
 from services.finance.api import exports, models, shape
 from services.finance.api.messages import DEFAULT, LanguageQuery
-from services.finance.api.problems import Refusal
 from services.finance.api.review import Id
-from services.finance.api.security import Approver, FinanceDep, Preparer, Reviewer, Settler
+from services.finance.api.security import (
+    Approver,
+    FinanceDep,
+    Preparer,
+    Refusal,
+    Reviewer,
+    RoleFirst,
+    Settler,
+)
 from services.finance.domain.files import Encoding
 from services.finance.domain.stream import MAX_PAGE
 
-router = APIRouter(prefix="/api", tags=["settlement"],
+router = APIRouter(prefix="/api", tags=["settlement"], route_class=RoleFirst,
                    responses=models.problem_responses(400, 401, 403, 422))
 MAX_FILE = 64 * 1024 * 1024
 
@@ -48,7 +55,7 @@ async def prepare(body: models.PrepareBatch, staff: Preparer,
                   fin: FinanceDep) -> models.BatchRow:
     """Gather one programme's pending payouts of one Shanghai day into a new batch."""
     if body.programme not in {p.name for p in fin.catalogue.programmes}:
-        raise Refusal(422, "unknown_programme", f"programme: no programme {body.programme}")
+        raise Refusal(422, f"programme: no programme {body.programme}", "unknown_programme")
     made = await fin.settlement.prepare(staff, body.programme, body.day)
     return await _batch_row(fin, made)
 
@@ -103,7 +110,7 @@ async def import_confirmation(file: UploadFile, staff: Settler,
     any line that does not fit is refused whole (422, each problem named)."""
     raw = await file.read(MAX_FILE + 1)
     if len(raw) > MAX_FILE:
-        raise Refusal(413, "too_large", "the file is larger than 64 MiB")
+        raise Refusal(413, "the file is larger than 64 MiB", "too_large")
     done = await fin.settlement.import_confirmation(staff, raw)
     return models.Imported(settled=done.settled, settled_fen=done.settled_fen,
                            failed=done.failed, failed_fen=done.failed_fen,
@@ -130,7 +137,7 @@ async def requeue(payout_id: Id, staff: Settler, fin: FinanceDep) -> models.Payo
 async def _batch_row(fin: FinanceDep, batch_id: str) -> models.BatchRow:
     row = await fin.views.batch(batch_id)
     if row is None:
-        raise Refusal(404, "not_found", f"no batch {batch_id}")
+        raise Refusal(404, f"no batch {batch_id}", "not_found")
     return models.BatchRow(**row)
 
 
@@ -138,5 +145,5 @@ async def _payout_row(fin: FinanceDep, payout_id: str,
                       staff: Reviewer) -> models.PayoutRow:
     row = await fin.views.payout(payout_id)
     if row is None:
-        raise Refusal(404, "not_found", f"no payout {payout_id}")
+        raise Refusal(404, f"no payout {payout_id}", "not_found")
     return shape.payout(row, staff)

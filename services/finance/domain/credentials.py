@@ -1,4 +1,4 @@
-"""Passwords (scrypt) and session tokens; only hashes are ever stored."""
+"""Passwords (scrypt), session tokens, API tokens and CSRF tokens; only hashes are stored."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ N, R, P = 2**14, 8, 1
 _STORED = re.compile(r"^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 8
+_ID_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class WeakPassword(ValueError):
@@ -40,6 +41,26 @@ def verify_password(password: str, stored: str) -> bool:
 def new_token() -> str:
     """A session token: 32 random bytes, URL-safe text."""
     return secrets.token_urlsafe(32)
+
+
+def new_api_token() -> tuple[str, str]:
+    """(token id, token text) of a new API token: `tok_<10 of a-z0-9>.<32 random bytes>`.
+
+    The id names the token in listings and the audit trail; the text is shown once."""
+    token_id = "tok_" + "".join(secrets.choice(_ID_LETTERS) for _ in range(10))
+    return token_id, f"{token_id}.{secrets.token_urlsafe(32)}"
+
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a session: derived from its secret token, so only someone who holds
+    the session (the page, which reads it from /api/me) can send it back."""
+    digest = hashlib.sha256(b"puhui-csrf\x00" + session_token.encode("utf-8", "surrogatepass"))
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
 
 
 def token_digest(token: str) -> bytes:

@@ -37,3 +37,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 
 def may(role: Role, permission: Permission) -> bool:
     return permission in GRANTS[role]
+
+
+def covers(role: Role, narrower: Role) -> bool:
+    """Whether `role` may do everything `narrower` may (an API token's role, at most its
+    user's)."""
+    return GRANTS[narrower] <= GRANTS[role]

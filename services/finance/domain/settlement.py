@@ -4,7 +4,8 @@ A batch is one programme's payouts of one Shanghai day. It is `prepared` by one 
 `approved` by another (never the same person), `exported` as the bank's settlement file, and
 `closed` when the bank's confirmation has settled or failed every payout in it. A payout whose
 amount is over 1,000 CNY (100,000 fen; a clawback by its size) needs its own approval, by
-someone other than whoever prepared its batch, before the batch can be approved.
+someone other than whoever prepared its batch, before the batch can be approved; whichever
+comes first (the payout's approval or its batch), the other step is refused to that person.
 """
 
 from __future__ import annotations
@@ -119,6 +120,17 @@ def check_payout_approval(payout_id: str, amount_fen: int, approver: str,
     if approver == preparer:
         raise SamePerson(f"you prepared the batch of payout {payout_id}; another person must "
                          "approve it (four eyes)")
+
+
+def check_preparation(preparer: str, approved_by_preparer: Sequence[str]) -> None:
+    """Raise if `preparer` approved a payout of the batch they are preparing: one person
+    would then have both approved that payout and prepared its batch. Four eyes hold at
+    every step, whichever comes first."""
+    if approved_by_preparer:
+        shown = ", ".join(approved_by_preparer[:5]) + \
+            (" ..." if len(approved_by_preparer) > 5 else "")
+        raise SamePerson(f"you approved payout(s) {shown} of this day; another person must "
+                         "prepare their batch (four eyes)")
 
 
 def check_export(batch: Batch) -> None:

@@ -11,6 +11,8 @@ from services.finance.domain.roles import Permission, Role, may
 class Staff:
     username: str
     role: Role
+    token_id: str | None = None
+    """The API token this request came with (None: a signed-in session)."""
 
     def may(self, permission: Permission) -> bool:
         return may(self.role, permission)

@@ -27,6 +27,7 @@ from services.finance.domain.settlement import (
     check_batch_approval,
     check_export,
     check_payout_approval,
+    check_preparation,
     check_requeue,
 )
 from services.finance.domain.staff import Staff
@@ -76,6 +77,7 @@ class Settlement:
             if count == 0:
                 raise NothingToSettle(f"no pending {programme} payouts on {day}: nothing to "
                                       "gather into a batch")
+            check_preparation(staff.username, await unit.approved_by(made, staff.username))
             await unit.record([finance_action(
                 "batch_prepared", staff, now, programme=programme, amount_fen=total,
                 details=[("batch", f"{made}: {count} payouts, {yuan(total)} CNY, day {day}")])])

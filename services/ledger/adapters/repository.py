@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from puhui.engine.outcome import Outcome
-from puhui.engine.periods import month_day
-from puhui.engine.state import BudgetKey, HeldItem, Ledger, Usage, UsageKey
+from puhui.engine.periods import MonthDay, celebrated_on, month_day
+from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, Usage, UsageKey
 from schemas import card_transactions, member_enrolment
 from schemas.card_transactions import CardTransaction
 from schemas.payouts import Payout
 from services.ledger.adapters import rows
+from services.runtime import outbox
+from services.runtime.dead_letters import record_dead_letters
 from services.runtime.errors import TransientFailure
+from services.runtime.outbox import OutboxMessage
+from services.runtime.records import Rejected
 
 LOCK_KEYS = """
 select count(pg_advisory_xact_lock(h)) from (
@@ -59,10 +64,16 @@ order by programme, year for update
 """
 PURCHASES = "select * from purchases where transaction_id = any($1::text[])"
 HELD = """
-select event_id, waiting_for, waiting_key, source_topic, payload::text as payload from held_events
+select event_id, waiting_for, waiting_key, source_topic, payload::text as payload,
+       arrival_topic, arrival_partition, arrival_offset from held_events
 where released_at is null
   and (waiting_for, waiting_key) in (select * from unnest($1::text[], $2::text[]))
-order by held_at, event_id
+order by arrival_topic, arrival_partition, arrival_offset, held_at, event_id
+"""
+CARD_STOPS = "select card_id, stops::text from early_card_stops where card_id = any($1::text[])"
+TICKS = """
+select day, event_id from days_started
+where (birth_month, birth_day) in (select * from unnest($1::smallint[], $2::smallint[]))
 """
 
 INSERT_PROCESSED = "insert into processed_events (event_id) select unnest($1::text[])"
@@ -123,10 +134,24 @@ on conflict (transaction_id) do update set earned_fen = excluded.earned_fen,
     count_returned = excluded.count_returned, refund_ids = excluded.refund_ids
 """
 INSERT_HELD = """
-insert into held_events (event_id, waiting_for, waiting_key, source_topic, payload, occurred_at)
-select e, w, k, t, p::jsonb, o from unnest($1::text[], $2::text[], $3::text[], $4::text[],
-    $5::text[], $6::timestamptz[]) as x(e, w, k, t, p, o)
+insert into held_events (event_id, waiting_for, waiting_key, source_topic, payload, occurred_at,
+    arrival_topic, arrival_partition, arrival_offset)
+select e, w, k, t, p::jsonb, o, at, ap, ao from unnest($1::text[], $2::text[], $3::text[],
+    $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::bigint[])
+    as x(e, w, k, t, p, o, at, ap, ao)
 on conflict (event_id) do nothing
+"""
+UPSERT_CARD_STOPS = """
+insert into early_card_stops (card_id, stops) select c, s::jsonb from unnest($1::text[], $2::text[])
+    as x(c, s)
+on conflict (card_id) do update set stops = excluded.stops
+"""
+DELETE_CARD_STOPS = "delete from early_card_stops where card_id = any($1::text[])"
+INSERT_TICKS = """
+insert into days_started (day, event_id, birth_month, birth_day)
+select d, e, extract(month from d), extract(day from d)
+from unnest($1::date[], $2::text[]) as x(d, e)
+on conflict (day) do nothing
 """
 RELEASE_HELD = "update held_events set released_at = now() where event_id = any($1::text[])"
 INSERT_PAYOUTS = """
@@ -171,8 +196,19 @@ async def processed(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[s
 
 
 async def load_cards(conn: asyncpg.Connection, ledger: Ledger, card_ids: Iterable[str]) -> None:
-    for r in await conn.fetch(CARDS, list(set(card_ids))):
+    wanted = list(set(card_ids))
+    for r in await conn.fetch(CARDS, wanted):
         ledger.cards[r["card_id"]] = rows.holdings_from_json(r["holdings"])
+    for r in await conn.fetch(CARD_STOPS, wanted):
+        ledger.card_stops[r["card_id"]] = rows.stops_from_json(r["stops"])
+
+
+async def load_ticks(conn: asyncpg.Connection, ledger: Ledger,
+                     birthdays: Iterable[MonthDay]) -> None:
+    wanted = sorted({md for b in birthdays for md in celebrated_on(b)})
+    if wanted:
+        for r in await conn.fetch(TICKS, [m for m, _ in wanted], [d for _, d in wanted]):
+            ledger.days_started[r["day"]] = r["event_id"]
 
 
 async def load_members(conn: asyncpg.Connection, ledger: Ledger,
@@ -253,6 +289,20 @@ async def save(conn: asyncpg.Connection, outcome: Outcome,
         await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))
     if outcome.holds_released:
         await conn.execute(RELEASE_HELD, [i.event_id for i in outcome.holds_released])
+    await _save_card_stops(conn, outcome)
+    if outcome.days_started:
+        days = list(outcome.days_started.items())
+        await conn.execute(INSERT_TICKS, [d for d, _ in days], [e for _, e in days])
+
+
+async def _save_card_stops(conn: asyncpg.Connection, outcome: Outcome) -> None:
+    kept = [(c, s) for c, s in outcome.card_stops.items() if s]
+    gone = [c for c, s in outcome.card_stops.items() if not s]
+    if kept:
+        await conn.execute(UPSERT_CARD_STOPS, [c for c, _ in kept],
+                           [rows.stops_json(s) for _, s in kept])
+    if gone:
+        await conn.execute(DELETE_CARD_STOPS, gone)
 
 
 def _topic_of(item: HeldItem) -> str:
@@ -318,3 +368,68 @@ async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout],
         [p.occurred_at for p in payouts],
         list(traces),
         [m for m, _ in shops], [n for _, n in shops])
+
+
+class PgLedgerTransaction:
+    """`LedgerTransaction` on one connection inside an open PostgreSQL transaction."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def processed(self, event_ids: Sequence[str]) -> set[str]:
+        return await processed(self.conn, event_ids)
+
+    async def lock(self, keys: Iterable[str]) -> None:
+        await lock(self.conn, keys)
+
+    async def load_cards(self, ledger: Ledger, card_ids: Iterable[str]) -> None:
+        await load_cards(self.conn, ledger, card_ids)
+
+    async def load_held(self, ledger: Ledger, keys: Iterable[HeldKey]) -> list[HeldItem]:
+        return await load_held(self.conn, ledger, keys)
+
+    async def load_purchases(self, ledger: Ledger, transaction_ids: Iterable[str]) -> None:
+        await load_purchases(self.conn, ledger, transaction_ids)
+
+    async def load_birthday_members(self, ledger: Ledger, days: Sequence[MonthDay]) -> None:
+        await load_birthday_members(self.conn, ledger, days)
+
+    async def load_ticks(self, ledger: Ledger, birthdays: Iterable[MonthDay]) -> None:
+        await load_ticks(self.conn, ledger, birthdays)
+
+    async def load_members(self, ledger: Ledger, member_ids: Iterable[str]) -> None:
+        await load_members(self.conn, ledger, member_ids)
+
+    async def load_usage(self, ledger: Ledger, member_ids: Iterable[str],
+                         periods: Iterable[str], keys: Iterable[UsageKey]) -> None:
+        await load_usage(self.conn, ledger, member_ids, periods, keys)
+
+    async def lock_budgets(self, ledger: Ledger, keys: Iterable[BudgetKey]) -> None:
+        await lock_budgets(self.conn, ledger, keys)
+
+    async def save(self, outcome: Outcome, names: Mapping[str, str]) -> None:
+        await save(self.conn, outcome, dict(names))
+
+    async def save_payouts(self, payouts: Sequence[Payout], traces: Sequence[str],
+                           merchants: Mapping[str, tuple[str, str]]) -> None:
+        await save_payouts(self.conn, payouts, traces, merchants)
+
+    async def write_outbox(self, messages: Sequence[OutboxMessage]) -> None:
+        await outbox.write(self.conn, messages)
+
+    async def record_dead_letters(self, consumer: str, rejected: Sequence[Rejected],
+                                  now: datetime) -> None:
+        await record_dead_letters(self.conn, consumer, rejected, now)
+
+
+class PgLedgerStore:
+    """`LedgerStore` on a pool: a batch is one connection and one transaction."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgLedgerTransaction]:
+        async with (translate_errors("record a batch"), self.pool.acquire() as conn,
+                    conn.transaction()):
+            yield PgLedgerTransaction(conn)

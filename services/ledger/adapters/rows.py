@@ -8,7 +8,16 @@ from typing import Any
 
 import orjson
 
-from puhui.engine.state import CardHolding, HeldItem, Member, Membership, Purchase, UsageKey
+from puhui.engine.state import (
+    Arrival,
+    CardHolding,
+    CardStop,
+    HeldItem,
+    Member,
+    Membership,
+    Purchase,
+    UsageKey,
+)
 from schemas.decode import Invalid, decode
 
 
@@ -66,9 +75,20 @@ def held_from_row(row: Mapping[str, Any]) -> HeldItem:
     event = decode(row["source_topic"], row["payload"].encode())
     if isinstance(event, Invalid):  # we wrote it from a valid event: this is corruption
         raise ValueError(f"held event {row['event_id']} no longer decodes: {event.reason}")
-    return HeldItem(event, row["waiting_for"], row["waiting_key"])  # type: ignore[arg-type]
+    arrival = Arrival(row["arrival_topic"], row["arrival_partition"], row["arrival_offset"])
+    return HeldItem(event, row["waiting_for"], row["waiting_key"], arrival)  # type: ignore[arg-type]
 
 
 def held_row(item: HeldItem, topic: str) -> tuple[Any, ...]:
     payload = item.event.model_dump_json()
-    return (item.event_id, item.waiting_for, item.key, topic, payload, item.event.occurred_at)
+    return (item.event_id, item.waiting_for, item.key, topic, payload, item.event.occurred_at,
+            *item.arrival)
+
+
+def stops_from_json(text: str) -> tuple[CardStop, ...]:
+    return tuple(CardStop(member_id, datetime.fromisoformat(at), reason)
+                 for member_id, at, reason in orjson.loads(text))
+
+
+def stops_json(stops: tuple[CardStop, ...]) -> str:
+    return orjson.dumps([[s.member_id, s.at.isoformat(), s.reason] for s in stops]).decode()

@@ -1,16 +1,20 @@
 """Record a batch: lock, load the slice, decide each event with the engine, write it all.
 
-One PostgreSQL transaction per batch holds the effects (payouts, limit usage, budget draws,
+One store transaction per batch holds the effects (payouts, limit usage, budget draws,
 registry rows, holds), the processed-event markers and the outbox rows, so a crash anywhere
 leaves either all of it or none of it, and a redelivered event finds its marker.
+
+Locks are taken in one global order, each set sorted: birthdays, cards, members, budgets.
+What a lock guards is read only after it is taken, so of two batches that meet on a key the
+one that commits second sees the other (a hold and its release, a tick and a late
+registration of that birthday).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import asyncpg
+from datetime import date, datetime
 
 from puhui.engine.apply import apply
 from puhui.engine.catalogue import Catalogue
@@ -18,8 +22,10 @@ from puhui.engine.decide import decide
 from puhui.engine.decisions import Decision
 from puhui.engine.outcome import Outcome
 from puhui.engine.state import (
+    Arrival,
     BudgetKey,
     CardHolding,
+    CardStop,
     Ledger,
     Member,
     Purchase,
@@ -29,11 +35,9 @@ from puhui.engine.state import (
 from schemas.card_transactions import CardTransaction
 from schemas.decode import InboundEvent
 from schemas.member_enrolment import MemberRegistered, MemberUpdated
-from services.ledger.adapters import repository as repo
 from services.ledger.service_layer import published
 from services.ledger.service_layer import slice as keys_of_slice
-from services.runtime import outbox
-from services.runtime.dead_letters import record_dead_letters
+from services.ledger.service_layer.store import LedgerStore, LedgerTransaction
 from services.runtime.records import Decoded, Rejected, utc_now
 
 
@@ -49,73 +53,81 @@ class BatchReport:
 class Recorder:
     """The service layer of the ledger: load, decide, record."""
 
-    def __init__(self, pool: asyncpg.Pool, catalogue: Catalogue, consumer: str) -> None:
-        self.pool = pool
+    def __init__(self, store: LedgerStore, catalogue: Catalogue, consumer: str,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
         self.catalogue = catalogue
         self.consumer = consumer
+        self.clock = clock
 
     async def record(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> BatchReport:
-        async with (repo.translate_errors("record a batch"), self.pool.acquire() as conn,
-                    conn.transaction()):
-            report = await self._record(conn, decoded)
-            await record_dead_letters(conn, self.consumer, rejected, utc_now())
+        async with self.store.transaction() as tx:
+            report = await self._record(tx, decoded)
+            await tx.record_dead_letters(self.consumer, rejected, self.clock())
         report.dead_letters = list(rejected)
         return report
 
-    async def _record(self, conn: asyncpg.Connection, decoded: Sequence[Decoded]) -> BatchReport:
-        events = [d.event for d in decoded]
+    async def _record(self, tx: LedgerTransaction, decoded: Sequence[Decoded]) -> BatchReport:
         ledger = Ledger()
-        ledger.processed |= await repo.processed(conn, [e.event_id for e in events])
-        fresh = [e for e in events if e.event_id not in ledger.processed]
-        report = BatchReport(duplicates=len(events) - len(fresh))
+        ledger.processed |= await tx.processed([d.event.event_id for d in decoded])
+        fresh = [d for d in decoded if d.event.event_id not in ledger.processed]
+        report = BatchReport(duplicates=len(decoded) - len(fresh))
         if not fresh:
             return report
-        await self._load(conn, ledger, fresh)
-        merchants = _merchants(fresh, ledger)
+        events = [d.event for d in fresh]
+        await load_slice(tx, ledger, events, self.catalogue)
+        merchants = _merchants(events, ledger)
         outcomes = []
-        for event in fresh:
-            outcome = decide(event, ledger, self.catalogue)
+        for d in fresh:
+            arrival = Arrival(d.record.topic, d.record.partition, d.record.offset)
+            outcome = decide(d.event, ledger, self.catalogue, arrival)
             apply(ledger, outcome)
             outcomes.append(outcome)
         merged = merge(outcomes)
         money = published.payouts_of(merged.decisions)
-        await repo.save(conn, merged, _names(fresh))
-        await repo.save_payouts(conn, [p.payout for p in money], [p.trace_json for p in money],
-                                merchants)
-        await outbox.write(conn, published.outbox_messages(merged.decisions, money))
+        await tx.save(merged, _names(events))
+        await tx.save_payouts([p.payout for p in money], [p.trace_json for p in money], merchants)
+        await tx.write_outbox(published.outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report
 
-    async def _load(self, conn: asyncpg.Connection, ledger: Ledger,
-                    events: Sequence[InboundEvent]) -> None:
-        keys = keys_of_slice.keys_of(events)
-        # Phase 1: cards (and what hangs on them), locked before any member.
-        await repo.lock(conn, (f"card:{c}" for c in keys.card_ids))
-        await repo.load_cards(conn, ledger, keys.card_ids)
-        await self._load_held(conn, ledger, keys)
-        await repo.load_purchases(conn, ledger, keys.transaction_ids)
-        keys_of_slice.add_purchases(keys, ledger.purchases.values())
-        keys.member_ids |= {h.member_id for hs in ledger.cards.values() for h in hs}
-        # Phase 2: members, including everyone whose birthday a day_started may pay.
-        await repo.load_birthday_members(conn, ledger, keys.birthdays())
-        keys.member_ids |= set(ledger.members)
-        await repo.lock(conn, (f"member:{m}" for m in keys.member_ids))
-        await repo.load_members(conn, ledger, keys.member_ids)
-        usage_keys = [k for p in ledger.purchases.values() for k in p.usage_keys]
-        await repo.load_usage(conn, ledger, keys.member_ids, keys.periods(), usage_keys)
-        # Phase 3: the budgets of every programme in every year the batch can touch.
-        years = keys.years() | {p.budget_year for p in ledger.purchases.values() if p.budget_year}
-        await repo.lock_budgets(conn, ledger, ((p.name, y) for p in self.catalogue.programmes
-                                               for y in years))
 
-    async def _load_held(self, conn: asyncpg.Connection, ledger: Ledger,
-                         keys: keys_of_slice.SliceKeys) -> None:
-        """Held events these events may release, and those that wait on them in turn
-        (a refund held for a purchase that is itself held for its card)."""
-        asked: set[tuple[str, str]] = set()
-        while wanted := keys.held_keys() - asked:
-            asked |= wanted
-            keys_of_slice.add_held(keys, await repo.load_held(conn, ledger, wanted))
+async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[InboundEvent],
+                     catalogue: Catalogue) -> None:
+    """Lock and load into `ledger` every row that deciding `events` in order can read."""
+    keys = keys_of_slice.keys_of(events)
+    # Birthdays: a tick and a registration of the same birthday see each other (rule 4).
+    await tx.lock(f"birthday:{m:02d}-{d:02d}" for m, d in keys.birthday_locks())
+    await tx.load_ticks(ledger, keys.birthdays_registered)
+    keys.days |= set(ledger.days_started)
+    # Cards, and what hangs on them: held swipes, their purchases and the refunds held for those.
+    await tx.lock(f"card:{c}" for c in keys.card_ids)
+    await tx.load_cards(ledger, keys.card_ids)
+    await _load_held(tx, ledger, keys, ("card", "purchase"))
+    await tx.load_purchases(ledger, keys.transaction_ids)
+    keys_of_slice.add_purchases(keys, ledger.purchases.values())
+    keys.member_ids |= {h.member_id for hs in ledger.cards.values() for h in hs}
+    # Members, including everyone whose birthday a day_started may pay, then what waits on them.
+    await tx.load_birthday_members(ledger, keys.birthdays())
+    keys.member_ids |= set(ledger.members)
+    await tx.lock(f"member:{m}" for m in keys.member_ids)
+    await tx.load_members(ledger, keys.member_ids)
+    await _load_held(tx, ledger, keys, ("member",))
+    usage_keys = [k for p in ledger.purchases.values() for k in p.usage_keys]
+    await tx.load_usage(ledger, keys.member_ids, keys.periods(), usage_keys)
+    # Budgets of every programme in every year the batch can touch.
+    years = keys.years() | {p.budget_year for p in ledger.purchases.values() if p.budget_year}
+    await tx.lock_budgets(ledger, ((p.name, y) for p in catalogue.programmes for y in years))
+
+
+async def _load_held(tx: LedgerTransaction, ledger: Ledger, keys: keys_of_slice.SliceKeys,
+                     kinds: tuple[str, ...]) -> None:
+    """Held events of `kinds` these events may release, and those that wait on them in turn
+    (a refund held for a purchase that is itself held for its card)."""
+    asked: set[tuple[str, str]] = set()
+    while wanted := {k for k in keys.held_keys() if k[0] in kinds} - asked:
+        asked |= wanted
+        keys_of_slice.add_held(keys, await tx.load_held(ledger, wanted))  # type: ignore[arg-type]
 
 
 def merge(outcomes: Sequence[Outcome]) -> Outcome:
@@ -125,6 +137,8 @@ def merge(outcomes: Sequence[Outcome]) -> Outcome:
     members: dict[str, Member] = {}
     cards: dict[str, tuple[CardHolding, ...]] = {}
     purchases: dict[str, Purchase] = {}
+    card_stops: dict[str, tuple[CardStop, ...]] = {}
+    days_started: dict[date, str] = {}
     for o in outcomes:
         for key, delta in o.usage.items():
             was = usage.get(key, Usage())
@@ -134,10 +148,14 @@ def merge(outcomes: Sequence[Outcome]) -> Outcome:
         members.update(o.members)
         cards.update(o.cards)
         purchases.update(o.purchases)
+        card_stops.update(o.card_stops)
+        for day, event_id in o.days_started.items():
+            days_started.setdefault(day, event_id)
     return Outcome(
         decisions=tuple(d for o in outcomes for d in o.decisions),
         processed=tuple(e for o in outcomes for e in o.processed),
         usage=usage, budget=budget, members=members, cards=cards, purchases=purchases,
+        card_stops=card_stops, days_started=days_started,
         holds_added=tuple(i for o in outcomes for i in o.holds_added),
         holds_released=tuple(i for o in outcomes for i in o.holds_released))
 

@@ -8,9 +8,11 @@ from datetime import date
 
 from puhui.engine.periods import (
     EVER,
+    MonthDay,
     birthdays_on,
     day_key,
     local_date,
+    month_day,
     month_key,
     window_key,
     year_key,
@@ -19,6 +21,7 @@ from puhui.engine.state import HeldItem, Purchase
 from schemas.card_transactions import CardTransaction
 from schemas.clock_days import DayStarted
 from schemas.decode import InboundEvent
+from schemas.member_enrolment import MemberRegistered, MemberUpdated
 
 
 @dataclass
@@ -31,6 +34,9 @@ class SliceKeys:
     days: set[date] = field(default_factory=set)
     days_started: set[date] = field(default_factory=set)
     """The days a `day_started` in the batch opens (whose birthdays it pays)."""
+    birthdays_registered: set[MonthDay] = field(default_factory=set)
+    """Birthdays that registrations and birth-date corrections in the batch give members:
+    the ticks of those days may owe them a gift."""
 
     def held_keys(self) -> set[tuple[str, str]]:
         return ({("card", c) for c in self.card_ids} | {("member", m) for m in self.member_ids}
@@ -50,6 +56,10 @@ class SliceKeys:
 
     def birthdays(self) -> list[tuple[int, int]]:
         return sorted({md for day in self.days_started for md in birthdays_on(day)})
+
+    def birthday_locks(self) -> list[MonthDay]:
+        """Birthdays that a tick pays or a registration gives, in this batch."""
+        return sorted(set(self.birthdays()) | self.birthdays_registered)
 
 
 def keys_of(events: Iterable[InboundEvent]) -> SliceKeys:
@@ -72,6 +82,8 @@ def add_event(keys: SliceKeys, event: InboundEvent) -> None:
             keys.transaction_ids.add(event.original_transaction_id)
         return
     keys.member_ids.add(event.member_id)
+    if isinstance(event, MemberRegistered | MemberUpdated) and event.birth_date is not None:
+        keys.birthdays_registered.add(month_day(event.birth_date))
     card_id = getattr(event, "card_id", None)
     if isinstance(card_id, str):
         keys.card_ids.add(card_id)

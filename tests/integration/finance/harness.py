@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -66,11 +67,23 @@ class Payouts:
         return payout_id
 
 
+class Bearer(httpx.Auth):
+    """An API token, as scripts send it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
 @dataclass
 class Staff:
-    """One user of each role (and a second approver, and an admin), unique to the run."""
+    """Two users of each role, unique to the run, each with an API token of their own."""
 
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def name(self, role: Role, n: int = 1) -> str:
         return f"{role.value}{n}-{self.suffix}"
@@ -78,10 +91,12 @@ class Staff:
     async def create(self, finance: Finance) -> None:
         for role in Role:
             for n in (1, 2):
-                await finance.auth.add_user(self.name(role, n), role, PASSWORD)
+                name = self.name(role, n)
+                await finance.auth.add_user(name, role, PASSWORD)
+                self.tokens[name] = (await finance.auth.add_token(name, None, 1, "tests"))[1]
 
-    def auth(self, role: Role, n: int = 1) -> httpx.BasicAuth:
-        return httpx.BasicAuth(self.name(role, n), PASSWORD)
+    def auth(self, role: Role, n: int = 1) -> Bearer:
+        return Bearer(self.tokens[self.name(role, n)])
 
 
 async def finance_app(database_url: str) -> tuple[Finance, httpx.AsyncClient]:

@@ -24,9 +24,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def finance_server(stack: StackConfig, log: Path) -> Iterator[str]:
+def finance_server(stack: StackConfig, log: Path, port: int | None = None) -> Iterator[str]:
     """The server's base URL, once it answers; stopped (SIGTERM) when the block ends."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "PUHUI_DATABASE_URL": stack.database_url}
     with log.open("wb") as out:
         process = subprocess.Popen(

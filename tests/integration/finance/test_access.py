@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.finance.domain.roles import Role
-from tests.integration.finance.harness import PASSWORD, Payouts, Staff
+from tests.integration.finance.harness import PASSWORD, Bearer, Payouts, Staff
 
 PUBLIC = {("post", "/api/session")}
 
@@ -22,12 +22,22 @@ async def test_every_api_operation_answers_401_without_a_session(
         if (method, path) in PUBLIC:
             continue
         url = re.sub(r"\{[^}]+\}", "x", path)
-        for auth in (None, httpx.BasicAuth(staff.name(Role.ADMIN), "wrong password")):
+        for auth in (None, Bearer("tok_0123456789.wrong"), Bearer("x" * 300)):
             response = await client.request(method, url, auth=auth, content=b"{not json")
             assert response.status_code == 401, (method, path, response.text)
-            assert response.headers["www-authenticate"].startswith("Basic")
-    page = await client.get("/api/me", headers={"X-Requested-With": "fetch"})
-    assert page.headers["www-authenticate"].startswith("Session")  # no browser password dialog
+            assert response.json()["code"] == "not_signed_in"
+            # never Basic: a browser would ask for a password and keep it for any site
+            assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_http_basic_is_not_accepted_even_with_the_right_password(
+        client: httpx.AsyncClient, staff: Staff) -> None:
+    basic = httpx.BasicAuth(staff.name(Role.ADMIN), PASSWORD)
+    for method, path in (("GET", "/api/me"), ("POST", "/api/batches/x/approve")):
+        response = await client.request(method, path, auth=basic)
+        assert response.status_code == 401, response.text
+        assert "basic" not in response.headers["www-authenticate"].lower()
+    assert (await client.get("/api/me", auth=staff.auth(Role.ADMIN))).status_code == 200
 
 
 async def test_signing_in_opens_a_session_and_signing_out_ends_it(
@@ -47,7 +57,14 @@ async def test_signing_in_opens_a_session_and_signing_out_ends_it(
     session = {"Cookie": f"puhui_finance={token}"}
     me = await client.get("/api/me", headers=session)
     assert me.json()["username"] == staff.name(Role.VIEWER)
-    out = await client.delete("/api/session", headers=session)
+    csrf = me.json()["csrf_token"]
+    assert csrf
+    assert csrf != token
+    bare = await client.delete("/api/session", headers=session)  # a change needs the token
+    assert (bare.status_code, bare.json()["code"]) == (403, "csrf_token")
+    forged = await client.delete("/api/session", headers={**session, "X-CSRF-Token": "x" * 43})
+    assert forged.status_code == 403
+    out = await client.delete("/api/session", headers={**session, "X-CSRF-Token": csrf})
     assert out.status_code == 204
     assert (await client.get("/api/me", headers=session)).status_code == 401
 

@@ -51,7 +51,7 @@ def served(stack: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
         signed = httpx.post(f"{base}/api/session", timeout=10,
                             json={"username": staff.name(Role.ADMIN), "password": PASSWORD})
         cookie = signed.headers["set-cookie"].split(";", 1)[0]
-        yield f"{base}|{cookie}"
+        yield f"{base}|{cookie}|{signed.json()['csrf_token']}"
     server_log = log.read_text(errors="replace")
     assert "Traceback" not in server_log, server_log[-5000:]
 
@@ -63,7 +63,7 @@ def _operations(base: str) -> list[schemathesis.APIOperation]:
 
 def test_the_api_keeps_its_schema_and_never_fails(served: str) -> None:
     """Every operation (but signing out, which would end the session the others use)."""
-    base, cookie = served.split("|", 1)
+    base, cookie, csrf = served.split("|", 2)
     operations = [op for op in _operations(base) if op.label != "DELETE /api/session"]
     assert len(operations) >= 20
     failures: list[str] = []
@@ -73,7 +73,8 @@ def test_the_api_keeps_its_schema_and_never_fails(served: str) -> None:
         @settings(max_examples=EXAMPLES[mode], deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers={"Cookie": cookie}, excluded_checks=OPAQUE)
+            case.call_and_validate(headers={"Cookie": cookie, "X-CSRF-Token": csrf},
+                                   excluded_checks=OPAQUE)
 
         try:
             check()

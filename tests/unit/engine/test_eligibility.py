@@ -143,16 +143,23 @@ def test_a_card_reissued_to_another_member() -> None:
     assert (before.member_id, after.member_id) == ("m1", "m2")
 
 
-def test_a_block_of_a_card_never_issued_makes_it_known_as_blocked() -> None:
+def test_a_block_of_a_card_not_issued_yet_releases_nothing() -> None:
+    """Rule 3: the swipe waits for the issue; the block still ends the card from its time."""
     s = Scenario()
     s.member("m1")
     ride = s.events.purchase("c1", RIDE_AT, 200)
-    s.one(ride)
-    decided = s.feed(s.events.blocked("m1", "c1", "2027-03-01T00:00:00+08:00"))
-    assert [(type(d), d.reason) for d in decided] == [
-        (Released, "card_arrived"),
-        (Denied, "card_blocked"),
+    after_block = s.events.purchase("c1", "2027-03-12T09:00:00+08:00", 200)
+    assert isinstance(s.one(ride), Held)
+    assert s.feed(s.events.blocked("m1", "c1", "2027-03-11T00:00:00+08:00")) == []
+    assert isinstance(s.one(after_block), Held)
+    decided = s.feed(s.events.issued("m1", "c1", "2027-03-01T00:00:00+08:00"))
+    assert [(type(d), d.reason, d.amount_fen) for d in decided] == [
+        (Released, "card_arrived", 0),
+        (Paid, None, 100),
+        (Released, "card_arrived", 0),
+        (Denied, "card_blocked", 0),
     ]
+    assert s.sim.held() == []
 
 
 def test_member_details_can_change() -> None:

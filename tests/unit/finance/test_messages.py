@@ -11,7 +11,7 @@ import pytest
 
 from puhui.engine import eligibility, payments, purchases, refunds, registry
 from schemas.audit import AuditDecision
-from services.finance.api import models, problems
+from services.finance.api import app, models
 from services.finance.api.app_static import STATIC
 from services.finance.api.messages import LANGUAGES, catalogue, text
 from services.finance.domain import files, settlement
@@ -73,9 +73,10 @@ def test_every_decision_status_reason_and_error_has_words() -> None:
     refusals = [c for c in vars(settlement).values()
                 if isinstance(c, type) and issubclass(c, settlement.Refused)]
     codes = {c.code for c in [*refusals, FileRefused, files.UnsafeLine]}
-    codes |= set(problems.STATUS_CODES.values())
-    source = "\n".join(p.read_text("utf-8") for p in Path(problems.__file__).parent.glob("*.py"))
-    codes |= set(re.findall(r'Refusal\(\d+, "([a-z_]+)"', source))
+    codes |= set(app.CODES.values())
+    source = "\n".join(p.read_text("utf-8") for p in Path(app.__file__).parent.glob("*.py"))
+    codes |= set(re.findall(r'Refusal\(\d+, f?"[^"]*",\s*"([a-z_]+)"', source))
+    codes |= set(re.findall(r'_problem\(\d+, (?:[^,"]+|f?"[^"]*"),\s*"([a-z_]+)"', source))
     wanted |= {f"error.{c}" for c in codes}
     wanted |= {f"export.col.{c}" for c in (*files.VIEW_COLUMNS, *files.SETTLEMENT_HEADER)}
     assert sorted(wanted - set(zh)) == []

@@ -18,7 +18,7 @@ from services import disbursement
 from services.audit.service_layer.intake import read_entry
 from services.ledger.consumer import LedgerConsumer
 from services.ledger.service_layer.recorder import BatchReport
-from services.runtime.metrics import ServiceMetrics, reason_class
+from services.runtime.metrics import ServiceMetrics
 from services.runtime.probes import budget_probe, outbox_probe, sample_every
 from services.runtime.records import Decoded, InboundRecord, Rejected
 
@@ -32,27 +32,32 @@ def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float | No
     return registry.get_sample_value(name, labels)
 
 
-def _decode_reason(topic: str, value: object) -> str:
+def _decoded_kind(topic: str, value: object) -> str:
     raw = value if isinstance(value, bytes) else orjson.dumps(value)
     result = decode(topic, raw)
     assert isinstance(result, Invalid)
-    return result.reason
+    return result.kind
 
 
-@pytest.mark.parametrize(("reason", "expected"), [
-    (_decode_reason("card.transactions", b"{"), "not_json"),
-    (_decode_reason("card.transactions", [1]), "not_object"),
-    (_decode_reason("no.such.topic", {}), "unknown_topic"),
-    (_decode_reason("member.enrolment", {"type": "member_promoted"}), "unknown_type"),
-    (_decode_reason("member.enrolment", {"type": "member_left"}), "missing_field"),
-    (_decode_reason("clock.days", {"event_id": "e", "type": "day_started", "date": "someday"}),
+@pytest.mark.parametrize(("kind", "expected"), [
+    (_decoded_kind("card.transactions", b"{"), "not_json"),
+    (_decoded_kind("card.transactions", [1]), "not_object"),
+    (_decoded_kind("no.such.topic", {}), "unknown_topic"),
+    (_decoded_kind("member.enrolment", {"type": "member_promoted"}), "unknown_type"),
+    (_decoded_kind("card.transactions", {"type": "chargeback"}), "missing_field"),
+    (_decoded_kind("member.enrolment", {"type": "member_left"}), "missing_field"),
+    (_decoded_kind("clock.days", {"event_id": "e", "type": "day_started", "date": "someday"}),
      "invalid_value"),
+    ("unprocessable", "unprocessable"),
+    # the audit intake hands over pydantic's words, not a kind: the kind they name
     (str(read_entry(b"{")), "not_json"),
     (str(read_entry(b"[]")), "not_object"),
     (str(read_entry(b"{}")), "missing_field"),
 ])
-def test_dead_letter_reasons_become_a_few_classes(reason: str, expected: str) -> None:
-    assert reason_class(reason) == expected
+def test_dead_letters_are_counted_by_a_few_kinds(kind: str, expected: str) -> None:
+    metrics, registry = _metrics()
+    metrics.dead_lettered("t", kind)
+    assert _sample(registry, "puhui_dead_letters_total", topic="t", reason=expected) == 1
 
 
 def test_lag_follows_the_assignment() -> None:
@@ -142,7 +147,9 @@ class _Conn:
     async def fetchrow(self, _query: str) -> tuple[int, float]:
         return (3, 42.5)  # unsent outbox rows, age of the oldest
 
-    async def fetch(self, _query: str) -> list[dict[str, object]]:
+    async def fetch(self, query: str) -> list[dict[str, object]]:
+        if "held_events" in query:
+            return [{"waiting_for": "member", "count": 2}]
         return [{"programme": "cinema", "year": 2027, "spent_fen": 299_000_000},
                 {"programme": "cinema", "year": 2026, "spent_fen": 1}]
 
@@ -176,6 +183,8 @@ async def test_probes_read_the_outbox_and_the_budgets_and_outlive_a_failure() ->
     await asyncio.gather(*tasks)
     assert _sample(registry, "puhui_outbox_backlog") == 3
     assert _sample(registry, "puhui_outbox_oldest_seconds") == 42.5
+    assert _sample(registry, "puhui_held_events_key_known", waiting_for="member") == 2
+    assert _sample(registry, "puhui_held_events_key_known", waiting_for="card") == 0
     assert _sample(registry, "puhui_budget_fen", programme="cinema") == 300_000_000
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2027") == 1_000_000
     assert _sample(registry, "puhui_budget_left_fen", programme="cinema", year="2026") is None

@@ -120,7 +120,7 @@ class TestReasons:
     )
     def test_not_an_object(self, raw: bytes, kind: str) -> None:
         result = decode(CARD, raw)
-        assert result == Invalid(f"not a JSON object (got {kind})")
+        assert result == Invalid(f"not a JSON object (got {kind})", "not_object")
 
     def test_missing_field(self) -> None:
         value = {k: v for k, v in PURCHASE.items() if k != "mcc"}
@@ -245,7 +245,7 @@ class TestDecodeValue:
         assert decode_value(CARD, bad) == decode(CARD, orjson.dumps(bad))
 
     def test_not_an_object(self) -> None:
-        assert decode_value(CLOCK, [1]) == Invalid("not a JSON object (got an array)")
+        assert decode_value(CLOCK, [1]) == Invalid("not a JSON object (got an array)", "not_object")
 
     def test_unknown_topic(self) -> None:
-        assert decode_value("payouts", {}) == Invalid("unknown topic 'payouts'")
+        assert decode_value("payouts", {}) == Invalid("unknown topic 'payouts'", "unknown_topic")

@@ -81,6 +81,7 @@ let onSignedOut = () => {};
 export function whenSignedOut(action) { onSignedOut = action; }
 export async function api(path, options = {}) {
   const headers = { "X-Requested-With": "fetch", ...(options.headers || {}) };
+  if (state.me && state.me.csrf_token) headers["X-CSRF-Token"] = state.me.csrf_token;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(options.json);

@@ -1,0 +1,108 @@
+"""What runs in the cluster, written once: every workload, its size, the topics, the names of
+the operators' resources. deploy/k8s/base is generated from this (`python -m puhui.kube`).
+
+A consumer service is every name of `services.bootstrap.SERVICES` (`puhui service NAME`): a
+new one gets its Deployment, Service, PodDisruptionBudget and scrape target from that list
+and needs one line here, its `SIZING` (from its `puhui bench` figures). A workload started
+some other way (finance review; a faust worker) is one `Workload` in `OTHER_WORKLOADS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import version
+
+from puhui.settings import METRICS_PORTS
+from puhui.stack.kafka import LOG_RETENTION_HOURS
+from puhui.topics import PARTITIONS
+from services.bootstrap import SERVICES
+from services.runtime.health import LIVE_PATH, READY_PATH
+
+PART_OF = "puhui"
+IMAGE = f"puhui:{version('puhui')}"  # Dockerfile; its ENTRYPOINT is `puhui`
+KAFKA_CLUSTER = "puhui"  # Strimzi: the bootstrap Service is <cluster>-kafka-bootstrap
+KAFKA_PORT = 9092
+KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:{KAFKA_PORT}"
+DATABASE_CLUSTER = "puhui-db"  # CloudNativePG: Services <cluster>-rw, Secret <cluster>-app
+DATABASE_NAME = "puhui"
+DATABASE_URL = f"postgresql://{DATABASE_CLUSTER}-rw:5432/{DATABASE_NAME}"
+APP_SECRET = f"{DATABASE_CLUSTER}-app"  # made by CloudNativePG: username, password, uri, ...
+RETENTION_MS = LOG_RETENTION_HOURS * 3600 * 1000
+
+
+def topic_table() -> dict[str, int]:
+    """Every topic and its partition count: the one place deploy/k8s reads them from."""
+    return dict(PARTITIONS)
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Requests and limits of one replica. `peak_rss_mb` is the highest peak RSS that
+    docs/bench.md reports for the service (None: not measured); memory requests cover it
+    with a quarter to spare, the limit is twice the request. CPU is requested, not limited:
+    a throttled consumer only falls behind."""
+
+    cpu_millicores: int
+    memory_request_mi: int
+    peak_rss_mb: int | None = None
+
+    @property
+    def memory_limit_mi(self) -> int:
+        return 2 * self.memory_request_mi
+
+
+SIZING: dict[str, Sizing] = {
+    # docs/bench.md, full day: peak RSS 92 / 193 / 71 / 67 MB; CPU per card event 111 µs
+    # (disbursement), 31 µs (audit), 24 µs (relay) at ~5,000 card events/s. Enrolment's
+    # CPU was not measured per event: 250m is a guess.
+    "enrolment": Sizing(cpu_millicores=250, memory_request_mi=128, peak_rss_mb=92),
+    "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
+    "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=71),
+    "relay": Sizing(cpu_millicores=125, memory_request_mi=96, peak_rss_mb=67),
+}
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One Deployment, its Service and its PodDisruptionBudget."""
+
+    name: str
+    args: tuple[str, ...]  # after the image's entrypoint
+    port_name: str
+    port: int
+    live_path: str
+    ready_path: str
+    sizing: Sizing
+    replicas: int = 1
+    service_port: int | None = None  # the Service's port, when not the container's
+    kafka: bool = True  # gets PUHUI_KAFKA_BOOTSTRAP
+    scraped: bool = True  # serves /metrics on its port
+    database_secret: str = APP_SECRET  # its PGUSER/PGPASSWORD (keys username, password)
+
+
+def consumer(name: str) -> Workload:
+    """A `puhui service NAME` process: metrics and probes on its metrics port."""
+    return Workload(name=name, args=("service", name), port_name="metrics",
+                    port=METRICS_PORTS[name], live_path=LIVE_PATH, ready_path=READY_PATH,
+                    sizing=SIZING[name], replicas=REPLICAS.get(name, 1))
+
+
+REPLICAS = {"disbursement": 2}
+"""Base replicas where not 1 (the overlays change them): only disbursement scales out, up to
+`card.transactions`' partitions (docs/deploy.md)."""
+
+FINANCE = Workload(
+    name="finance", args=("finance", "serve", "--host", "0.0.0.0", "--port", "8080"),  # noqa: S104  # the pod's own address
+    port_name="http", port=8080, service_port=80,
+    # the schema answers without a session, once the app has its pool (uvicorn listens only
+    # after start-up, migrations included)
+    live_path="/api/openapi.json", ready_path="/api/openapi.json",
+    # not benchmarked: an HTTP app with a pool of 8; requests are a guess
+    sizing=Sizing(cpu_millicores=100, memory_request_mi=192),
+    replicas=2, kafka=False, scraped=False)
+
+OTHER_WORKLOADS: tuple[Workload, ...] = (FINANCE,)
+
+
+def workloads() -> tuple[Workload, ...]:
+    return (*(consumer(name) for name in SERVICES), *OTHER_WORKLOADS)
