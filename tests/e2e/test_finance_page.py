@@ -151,7 +151,9 @@ class Run:
         assert [e for e in english if e in shown] == []
         # the Chinese catalogue itself names a few formats in Latin letters (CSV, Excel...)
         allowed = {w for words in self.words.values() for w in re.findall(r"[A-Za-z]+", words)}
-        assert [w for w in re.findall(r"[A-Za-z]{2,}", shown) if w not in allowed] == []
+        latin = [line for line in shown.splitlines()
+                 if any(w not in allowed for w in re.findall(r"[A-Za-z]{2,}", line))]
+        assert latin == []
 
 
 def _yuan(fen: int) -> str:
@@ -344,7 +346,7 @@ def test_the_finance_flow_in_chinese_and_in_english(
     asyncio.run(produce(stack.bootstrap_servers, _generated()))
     runs = []
     for language in LANGUAGES:
-        day = date(2100, 1, 1) + timedelta(days=random.randrange(200 * 365))
+        day = date(2040, 1, 1) + timedelta(days=random.randrange(55 * 365))  # contract: < 2100
         made = _feed(day)
         owed = simulate(made)
         lines: list[Any] = [*made.lines, ("card.transactions", b"x", b"{not json")]

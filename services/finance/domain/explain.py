@@ -54,6 +54,15 @@ _FINANCE = {
                                 r"(?P<unchanged>\d+) unchanged")),
     ],
     "view": [("exported", re.compile(r"payouts: (?P<filter>.*)"))],
+    "token": [
+        ("created", re.compile(r"(?P<token>\S+) of (?P<who>\S+) \((?P<role>\w+)\), until "
+                               r"(?P<until>\S+)")),
+        ("revoked", re.compile(r"(?P<token>\S+) revoked")),
+        ("used", re.compile(r"with API token (?P<token>\S+)")),
+    ],
+    "sign_in": [("failed", re.compile(r"wrong name or password"))],
+    "back_off": [("waiting", re.compile(r"(?P<key>.+): (?P<count>\d+) wrong in a row, next try "
+                                        r"after (?P<seconds>\d+) s"))],
 }
 _HOLDS = ("card", "member", "purchase")
 _PERIODS = (("day", re.compile(r"\d{4}-\d{2}-\d{2}")), ("month", re.compile(r"\d{4}-\d{2}")),

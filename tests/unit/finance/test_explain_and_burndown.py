@@ -75,3 +75,15 @@ def test_a_budget_spent_or_never_reached() -> None:
     slow = burn(2027, 10**9, {date(2027, 3, 1): 1}, date(2027, 3, 5))
     assert (slow.projected_exhaustion, slow.as_of) == (None, date(2027, 3, 5))
     assert burn(2027, 100, {}, date(2027, 3, 5)).projected_exhaustion is None
+
+
+def test_what_finance_did_has_sentences_too() -> None:
+    steps = [{"rule": "actor", "outcome": "wang.li (approver)"},
+             {"rule": "batch", "outcome": "bat_x: 3 payouts, 1,234.00 CNY, day 2027-03-01"},
+             {"rule": "token", "outcome": "tok_abc of zhao (admin), until 2027-01-01"},
+             {"rule": "back_off", "outcome": "name zhao: 3 wrong in a row, next try after 8 s"}]
+    said = explain(steps)
+    assert [s.key for s in said] == ["trace.actor", "trace.finance.batch.prepared",
+                                     "trace.finance.token.created",
+                                     "trace.finance.back_off.waiting"]
+    assert said[1].args["amount"] == 123_400

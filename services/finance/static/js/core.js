@@ -48,7 +48,12 @@ export function programmeTitle(name) {
   if (!found) return name || "";
   return language() === "en" ? found.title_en : found.title;
 }
-export const programme = (name) => (name ? el("span", { class: "programme", title: name }, programmeTitle(name)) : "");
+// A programme by its title; a name the catalogue does not know is shown as the identifier it is.
+export function programme(name) {
+  if (!name) return "";
+  if (!state.programmes.some((p) => p.name === name)) return id(name);
+  return el("span", { class: "programme", title: name }, programmeTitle(name));
+}
 export const may = (permission) => state.me && state.me.permissions.includes(permission);
 export const table = (attrs, headings, rows) => el("table", attrs,
   el("thead", {}, el("tr", {}, headings.map((h) => el("th", { class: h.num ? "num" : "" }, h.key ? t(h.key) : "")))),

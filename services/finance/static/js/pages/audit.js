@@ -15,6 +15,6 @@ async function showAudit() {
 // "wang.li (approver)": the name, and the role in the reader's language
 function actor(text) {
   const found = /^(.*) \((\w+)\)$/.exec(text || "");
-  return found ? [id(found[1]), " ", t("audit.role", { role: found[2] })] : text || "";
+  return found ? [id(found[1]), " ", t("audit.role", { role: found[2] })] : text ? id(text) : "";
 }
 page("audit", { nav: "nav.audit", order: 60, show: showAudit });
