@@ -13,6 +13,7 @@ import click
 from puhui.engine.catalogue import CatalogueError, load_catalogue
 from puhui.settings import Connections
 from services.finance.domain.credentials import USERNAME, WeakPassword
+from services.finance.domain.files import Encoding
 from services.finance.domain.roles import Role
 from services.finance.service_layer.auth import TOKEN_DAYS, Authenticator, RoleNotCovered
 from services.runtime.errors import TransientFailure
@@ -35,8 +36,12 @@ def finance() -> None:
 @click.option("--origin", default=None, metavar="URL",
               help="The page's origin as browsers see it (https://finance.example.org); "
                    "a change sent from any other origin is refused. Default: the Host header.")
+@click.option("--settlement-encoding", type=click.Choice([e.value for e in Encoding]),
+              default=Encoding.UTF8.value, show_default=True,
+              envvar="PUHUI_SETTLEMENT_ENCODING",
+              help="What the bank's batch system reads: the settlement CSV's encoding.")
 def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool,
-          origin: str | None) -> None:
+          origin: str | None, settlement_encoding: str) -> None:
     """Serve the API (/api, schema at /api/openapi.json) and the page (/) until Ctrl-C.
 
     The database is PUHUI_DATABASE_URL (default: the local stack's), signed in as the role
@@ -54,7 +59,9 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
         raise click.ClickException(f"catalogue: {error}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     database_url = Connections.from_env().service_database_url("finance")
-    app = create_app(lambda: build(database_url, catalogue, utc_now), secure_cookie,
+    encoding = Encoding(settlement_encoding)
+    app = create_app(lambda: build(database_url, catalogue, utc_now,
+                                   settlement_encoding=encoding), secure_cookie,
                      origin.rstrip("/") if origin else None)
     # h11 drops a request whose headers pass its buffer (16 KiB) mid-upload, which the client
     # sees as a reset: read up to 2 MiB of them, so that the app answers 431 past 16 KiB
