@@ -60,3 +60,6 @@ grant select on audit_anchors to puhui_finance;
 -- Finance's API tokens and sign-in lockouts (0008).
 grant select, insert, delete on finance_api_tokens to puhui_finance;
 grant select, insert, update, delete on finance_sign_in_failures to puhui_finance;
+
+-- Each finance user's language (0009).
+grant select, insert, update, delete on finance_preferences to puhui_finance;
