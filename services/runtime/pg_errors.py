@@ -23,9 +23,11 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 
 
 @contextlib.asynccontextmanager
-async def translate_errors(what: str) -> AsyncIterator[None]:
-    """Errors a retry can cure become `TransientFailure` naming `what` was being done."""
+async def translate_errors(what: str,
+                           also: tuple[type[BaseException], ...] = ()) -> AsyncIterator[None]:
+    """Errors a retry can cure become `TransientFailure` naming `what` was being done;
+    `also` names the ones a retry cures for this caller alone."""
     try:
         yield
-    except TRANSIENT as exc:
+    except (*TRANSIENT, *also) as exc:
         raise TransientFailure(f"{what}: {type(exc).__name__}: {exc}") from None
