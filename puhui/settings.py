@@ -29,9 +29,10 @@ def instance_port(first: int, instance: int) -> int:
 METRICS_PORTS: dict[str, int] = metrics_ports()
 """Each service's default `/metrics` port (9101-9105; docker-compose's)."""
 
-DATABASE_SERVICES = ("enrolment", "disbursement", "audit", "relay", "finance")
+DATABASE_SERVICES = ("enrolment", "disbursement", "audit", "relay", "finance", "watch")
 """The services with a PostgreSQL role of their own (migration 0006; a new one adds its name
-here and its role and grants in its migration)."""
+here, its role in its migration and its grants in services/runtime/grants.sql; the watch's
+role comes with 0007)."""
 
 
 def database_role(service: str) -> str:

@@ -77,8 +77,15 @@ def _watch(catalogue: Catalogue, rules_path: Path | None, port: int, host: str) 
     # a test runs its own watch over a topic of its own
     app_id = os.environ.get("PUHUI_WATCH_APP_ID") or "puhui-watch"
     topic = os.environ.get("PUHUI_WATCH_TOPIC") or "card.transactions"
-    run_watch(WatchOptions(Connections.from_env(), watched, port, state / app_id,
-                           metrics_host=host, app_id=app_id, source_topic=topic))
+    try:
+        run_watch(WatchOptions(Connections.from_env(), watched, port, state / app_id,
+                               metrics_host=host, app_id=app_id, source_topic=topic))
+    except (TransientFailure, MetricsPortTaken) as error:
+        click.secho(f"watch: stopping: {error}", fg="red", err=True)
+        sys.exit(1)
+    except db.DatabaseNotReady as error:
+        click.secho(f"watch: not starting: {error}", fg="red", err=True)
+        sys.exit(NOT_STARTING_EXIT)
 
 
 @click.group("db")

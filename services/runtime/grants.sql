@@ -5,13 +5,15 @@
 -- may use. The roles come from migration 0006; docs/services.md has this as a table.
 
 revoke all on all tables in schema public
-    from puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance;
+    from puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance,
+         puhui_watch;
 revoke all on all sequences in schema public
-    from puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance;
+    from puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance,
+         puhui_watch;
 
 -- Every service: which schema version the database is at (it refuses to start behind it).
 grant select on schema_migrations
-    to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance;
+    to puhui_enrolment, puhui_disbursement, puhui_audit, puhui_relay, puhui_finance, puhui_watch;
 
 -- Enrolment and disbursement: the same ledger code (services/ledger), the same rights.
 -- payout_daily_totals is written by the trigger on payouts, which runs as the inserter.
@@ -63,3 +65,12 @@ grant select, insert, update, delete on finance_sign_in_failures to puhui_financ
 
 -- Each finance user's language (0009).
 grant select, insert, update, delete on finance_preferences to puhui_finance;
+
+-- The watch's signals (0007): the watch inserts them and sends them through the outbox (a
+-- signal raised again after a restart inserts nothing: it reads the unique key's conflict);
+-- finance reads them and records an approver's review, no other column.
+grant select, insert on watch_signals to puhui_watch;
+grant insert on outbox to puhui_watch;
+grant usage on sequence outbox_id_seq to puhui_watch;
+grant select on watch_signals to puhui_finance;
+grant update (status, reviewed_by, reviewed_at, note) on watch_signals to puhui_finance;

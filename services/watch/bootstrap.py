@@ -1,9 +1,11 @@
 """Build and run the watch: rules, metrics, the signal book, the faust worker.
 
 faust's worker owns the event loop and the signals (SIGTERM stops it cleanly), so the watch
-runs outside `services.bootstrap.run_service`; the PostgreSQL pool is made on first use,
-inside that loop. The process lowers its own priority: the watch is advice, the ledger's
-hot path comes first when both want the CPU.
+runs outside `services.bootstrap.run_service`; its PostgreSQL pool (as its own role,
+`puhui_watch`) is made on that loop before the worker starts, and like every service it does
+not migrate: it stops (`DatabaseNotReady`, exit 3) when the schema is behind. The process
+lowers its own priority: the watch is advice, the ledger's hot path comes first when both
+want the CPU.
 """
 
 from __future__ import annotations
@@ -49,25 +51,18 @@ class WatchOptions:
     source_topic: str = CARD_TRANSACTIONS
 
 
-class LazyPool:
-    """One pool per process, made (and the schema migrated) on first use inside faust's loop."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-        self._pool: asyncpg.Pool | None = None
-        self._lock = asyncio.Lock()
-
-    async def __call__(self) -> asyncpg.Pool:
-        async with self._lock:
-            if self._pool is None:
-                pool = await db.create_pool(self.dsn, max_size=2)
-                await db.migrate(pool)
-                self._pool = pool
-            return self._pool
+async def open_pool(connections: Connections) -> asyncpg.Pool:
+    """The watch's one pool, as its own role, on a schema that is not behind the code."""
+    pool = await db.create_pool(connections.service_database_url("watch"), max_size=2)
+    try:
+        await db.require_current(pool)
+    except db.DatabaseNotReady:
+        await pool.close()
+        raise
+    return pool
 
 
-def build(options: WatchOptions, metrics: ServiceMetrics) -> faust.App:
-    pool = LazyPool(options.connections.database_url)
+def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool) -> faust.App:
 
     def raised(signal: Signal) -> None:
         metrics.signals.labels(signal.rule).inc()
@@ -75,14 +70,13 @@ def build(options: WatchOptions, metrics: ServiceMetrics) -> faust.App:
                  signal.window_start.isoformat())
 
     async def record(signals: Sequence[Signal]) -> None:
-        await SignalBook(await pool(), raised).record(signals)
+        await SignalBook(pool, raised).record(signals)
 
     counters = Counters(consumed=lambda topic: metrics.events_consumed.labels(topic).inc(),
                         skipped=lambda _topic: None)
     app = build_app(stream_settings(options), options.watched, record, counters)
 
     async def started() -> None:
-        await pool()
         metrics.up.labels("watch").set(1)
 
     app.task(started)
@@ -106,7 +100,8 @@ def run_watch(options: WatchOptions) -> None:
     loop = asyncio.new_event_loop()  # faust's worker runs on this loop too
     asyncio.set_event_loop(loop)
     loop.run_until_complete(serve(metrics, options.metrics_port, options.metrics_host))
+    pool = loop.run_until_complete(open_pool(options.connections))
     loop.run_until_complete(create_internal_topic(stream_settings(options)))
-    app = build(options, metrics)
+    app = build(options, metrics, pool)
     worker = faust.Worker(app, loglevel="WARNING", override_logging=False)
     worker.execute_from_commandline()

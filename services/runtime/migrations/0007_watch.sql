@@ -25,19 +25,8 @@ create table watch_signals (
 create index watch_signals_open on watch_signals (raised_at desc, signal_id) where status <> 'reviewed';
 create index watch_signals_key on watch_signals (key_kind, key, window_start);
 
--- Per-service database roles (if they exist; migration 0006 makes them): the watch inserts
--- signals and their outbox rows; finance reads signals and records their review. Rename the
--- roles here if 0006 names them otherwise.
-do $$
-begin
-    if exists (select from pg_roles where rolname = 'puhui_watch') then
-        grant select, insert on watch_signals to puhui_watch;
-        grant insert on outbox to puhui_watch;
-        grant usage on sequence outbox_id_seq to puhui_watch;
-    end if;
-    if exists (select from pg_roles where rolname = 'puhui_finance') then
-        grant select on watch_signals to puhui_finance;
-        grant update (status, reviewed_by, reviewed_at, note) on watch_signals to puhui_finance;
-    end if;
-end
-$$;
+-- The watch signs in as its own role (0006's function); what it and finance may do with these
+-- rows is in services/runtime/grants.sql, applied after every run of migrations. On a database
+-- already past 0007's number (0008-0010 first), `puhui db migrate` applies it all the same: it
+-- applies every version not in schema_migrations, not only those above the highest.
+select puhui_service_role('puhui_watch');
