@@ -17,12 +17,13 @@ from playwright.sync_api import expect, sync_playwright
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
+from services.finance.api.messages import catalogue
 from services.finance.bootstrap import build
 from services.finance.domain.roles import Role
 from services.runtime.records import utc_now
 from tests.e2e import processes
 from tests.e2e.processes import Services, audit_chain_verifies
-from tests.e2e.test_finance_page import CHROMIUM, CHROMIUM_ARGS, SECONDS, _shot, _sign_in, _until
+from tests.e2e.test_finance_page import Run, _until
 from tests.e2e.watch_process import watch_process
 from tests.integration.finance.harness import Staff
 from tests.integration.finance.server import finance_server
@@ -111,31 +112,34 @@ def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
     asyncio.run(_users(stack.database_url, staff))
     with finance_server(stack, tmp_path / "serve.log", FINANCE_PORT) as base, \
             sync_playwright() as driver:
-        browser = driver.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 900},
-            timezone_id="Asia/Shanghai", locale="en-GB")
-        browser.set_default_timeout(SECONDS)
-        page = browser.new_page()
-        page.goto(base)
-        _sign_in(page, staff, Role.APPROVER)
+        run = Run(driver, base, "zh-CN", tmp_path)  # the page's default language
+        browser = run.browser("watch")
+        page = run.page(browser)
+        run.sign_in(page, staff, Role.APPROVER)
+        zh, en = run.words, catalogue("en")
+        expect(page.locator("#nav")).to_contain_text(zh["nav.watch"])
         page.goto(f"{base}/#/watch")
         row = page.locator("#signals tbody tr", has_text=card)
-        expect(row).to_contain_text("Card velocity")
-        expect(row).to_contain_text("merchants 4")
-        _shot(page, "watch")
+        expect(row).to_contain_text(zh["watch.rule.card_velocity"])
+        expect(row).to_contain_text(f"{zh['watch.figure.merchants']} 4")
+        run.shot(page, "watch")
         row.locator("a").click()
-        expect(page.locator("#watch-chart")).to_be_visible()
-        expect(page.locator("#signal-status")).to_have_text("open")
+        expect(page.locator("#watch-chart[data-ready] canvas").first).to_be_visible()
+        expect(page.locator("#signal-status")).to_have_text(zh["signal_status.open"])
+        run.no_english(page)
         page.fill("#signal-note", note)
         page.click("#signal-review")
-        expect(page.locator("#signal-status")).to_have_text("reviewed")
+        expect(page.locator("#signal-status")).to_have_text(zh["signal_status.reviewed"])
         expect(page.locator("#signal-note-shown")).to_contain_text(note)
-        _shot(page, "watch-signal")
+        run.shot(page, "watch-signal")
+        page.click("#language")  # the English switch: the same signal in the other catalogue
+        expect(page.locator("#signal-status")).to_have_text(en["signal_status.reviewed"])
+        expect(page.locator("h2")).to_contain_text(en["watch.rule.card_velocity"])
         page.goto(f"{base}/#/audit")
         _until(page, f"#audit tr:has-text('{signal_id}')")
         expect(page.locator("#audit")).to_contain_text(note)
         browser.close()
+    assert run.errors == []
     assert asyncio.run(_noted(stack.database_url, note))
     verdict = audit_chain_verifies(stack)
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr

@@ -61,6 +61,9 @@ _FINANCE = {
         ("used", re.compile(r"with API token (?P<token>\S+)")),
     ],
     "sign_in": [("failed", re.compile(r"wrong name or password"))],
+    # a Watch signal's review (services/finance/api/watch.py): which signal, and the note
+    "signal": [("id", re.compile(r"(?P<signal>sig_[0-9a-f]+)"))],
+    "note": [("text", re.compile(r"(?P<note>.+)", re.DOTALL))],
     "back_off": [("waiting", re.compile(r"(?P<key>.+): (?P<count>\d+) wrong in a row, next try "
                                         r"after (?P<seconds>\d+) s"))],
 }

@@ -11,6 +11,7 @@ import "./pages/payout.js";
 import "./pages/held.js";
 import "./pages/settlement.js";
 import "./pages/audit.js";
+import "./pages/watch.js";
 
 const $ = (selector) => document.querySelector(selector);
 

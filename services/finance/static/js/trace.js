@@ -4,7 +4,7 @@ import { has, t } from "./i18n.js";
 import { el, money, programmeTitle } from "./core.js";
 
 // Arguments that are identifiers (a batch, a payout, an event...) are shown as such: <code>.
-const IDENTIFIERS = ["batch", "payout", "transaction", "event", "filter", "actor", "preparer", "rule", "outcome", "token", "who", "key"];
+const IDENTIFIERS = ["batch", "payout", "signal", "transaction", "event", "filter", "actor", "preparer", "rule", "outcome", "token", "who", "key"];
 export function sentence(step) {
   const known = step.key !== "trace.raw" && has(step.key);
   const args = known ? { ...step.args } : { rule: step.rule, outcome: step.outcome };
