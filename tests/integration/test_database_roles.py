@@ -16,6 +16,7 @@ import pytest
 from puhui.settings import DATABASE_SERVICES, Connections, database_role
 from puhui.stack.config import StackConfig
 from services.cli import NOT_STARTING_EXIT, migrate_as_owner
+from services.runtime import db
 
 FORBIDDEN = (
     "update audit_trail set amount_fen = amount_fen",
@@ -95,3 +96,40 @@ async def test_a_service_refuses_to_start_on_a_database_not_migrated(
     assert done.returncode == NOT_STARTING_EXIT, done.stderr
     assert "the database schema is behind this code (missing 0001_runtime" in done.stderr
     assert "run `puhui db migrate` as the schema's owner first" in done.stderr
+
+
+async def test_a_database_at_0010_without_the_watch_still_takes_0007_and_its_grants(
+        stack: StackConfig, owner: asyncpg.Connection) -> None:
+    """The watch's migration is numbered below ones main shipped first (0008-0010): the
+    migrator applies every version not applied yet, so a database already at 0010 gets it."""
+    name = f"puhui_before_watch_{uuid.uuid4().hex[:8]}"
+    await owner.execute(f'create database "{name}"')
+    url = stack.database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        older = await asyncpg.connect(url)
+        try:
+            await older.execute(db.CREATE_LEDGER)
+            for migration in db.migrations():
+                if migration.version != 7:  # main before the watch merged
+                    async with older.transaction():
+                        await older.execute(migration.sql)
+                        await older.execute("insert into schema_migrations (version, name) "
+                                            "values ($1, $2)", migration.version, migration.name)
+        finally:
+            await older.close()
+        pool = await db.create_pool(url, max_size=1)
+        try:
+            applied = await db.migrate(pool)
+            assert [m.version for m in applied] == [7]
+            assert await pool.fetchval(
+                "select has_table_privilege('puhui_watch', 'watch_signals', 'insert')")
+            assert not await pool.fetchval(
+                "select has_table_privilege('puhui_watch', 'payouts', 'select')")
+            assert await pool.fetchval(
+                "select has_column_privilege('puhui_finance', 'watch_signals', 'note', "
+                "'update')")
+            await db.require_current(pool)
+        finally:
+            await pool.close()
+    finally:
+        await owner.execute(f'drop database "{name}" with (force)')
