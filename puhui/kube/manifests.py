@@ -47,6 +47,7 @@ def _env(w: Workload) -> list[Manifest]:
     if w.scraped:
         env += [{"name": "PUHUI_METRICS_HOST", "value": "0.0.0.0"},  # noqa: S104  # scraped from outside the pod
                 {"name": "PUHUI_METRICS_PORT", "value": str(w.port)}]
+    env += [{"name": name, "value": value} for name, value in w.env]
     return env
 
 

@@ -81,14 +81,21 @@ class Workload:
     kafka: bool = True  # gets PUHUI_KAFKA_BOOTSTRAP
     scraped: bool = True  # serves /metrics on its port
     database_secret: str = APP_SECRET  # its PGUSER/PGPASSWORD (keys username, password)
+    env: tuple[tuple[str, str], ...] = ()  # its own settings, beside everyone's
 
 
 def consumer(name: str) -> Workload:
     """A `puhui service NAME` process: metrics and probes on its metrics port."""
     return Workload(name=name, args=("service", name), port_name="metrics",
                     port=METRICS_PORTS[name], live_path=LIVE_PATH, ready_path=READY_PATH,
-                    sizing=SIZING[name], replicas=REPLICAS.get(name, 1))
+                    sizing=SIZING[name], replicas=REPLICAS.get(name, 1), env=ENV.get(name, ()))
 
+
+ENV = {
+    # faust's own files go under the pod's one writable place (its tables live in memory and
+    # come back from their changelogs; nothing there needs to outlive the pod)
+    "watch": (("PUHUI_WATCH_STATE_DIR", "/tmp/puhui-watch"),),  # noqa: S108  # an emptyDir
+}
 
 REPLICAS = {"disbursement": 2}
 """Base replicas where not 1 (the overlays change them): only disbursement scales out, up to
