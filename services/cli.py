@@ -77,9 +77,11 @@ def _watch(catalogue: Catalogue, rules_path: Path | None, port: int, host: str) 
     # a test runs its own watch over a topic of its own
     app_id = os.environ.get("PUHUI_WATCH_APP_ID") or "puhui-watch"
     topic = os.environ.get("PUHUI_WATCH_TOPIC") or "card.transactions"
+    payouts = os.environ.get("PUHUI_WATCH_PAYOUTS_TOPIC") or "payouts"
     try:
         run_watch(WatchOptions(Connections.from_env(), watched, port, state / app_id,
-                               metrics_host=host, app_id=app_id, source_topic=topic))
+                               metrics_host=host, app_id=app_id, source_topic=topic,
+                               payouts_topic=payouts))
     except (TransientFailure, MetricsPortTaken) as error:
         click.secho(f"watch: stopping: {error}", fg="red", err=True)
         sys.exit(1)

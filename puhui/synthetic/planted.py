@@ -4,10 +4,16 @@ Ordinary: a metro and a bus line all day, a busy cinema whose Friday evening is 
 (every evening is busy, Friday's more so), two bookshops, refunds at the usual rate. Planted,
 on Friday 2027-03-05 (Shanghai):
 
-- `merchant_burst`: a small bookshop rings up 40 cards between 14:20 and 14:28;
+- `merchant_burst`: a small bookshop rings up 40 cards between 14:20 and 14:28, each paid a
+  subsidy; another rings up 40 at 14:40 that the ledger paid nothing on (cards it does not
+  know): not subsidised purchases, so not a burst;
 - `subsidy_maximising`: a cinema sells 30 tickets at exactly 3,990 fen from 15:00 to 16:00;
 - `refund_ratio`: a bookshop refunds 16 of its 24 sales of the day;
 - `card_velocity`: one card at 4 subsidised merchants between 19:01 and 19:06.
+
+Each paid purchase is followed by its payout on `payouts` (the ledger's amount under the
+reference catalogue, without its limits: the watch only asks whether one was paid); a cinema
+ticket at 9.90 CNY or less earns nothing and has none.
 
 The cards at the planted merchants are all of one Kafka partition of `card.transactions`
 (Kafka's own murmur2 partitioner), so those merchants' swipes reach the watch in time order
@@ -37,6 +43,9 @@ BOOKS = ("M-BOOKS-01", "中原图书大厦", "5942")
 BURST_SHOP = ("M-BOOKS-09", "小书屋", "5942")
 MAX_CINEMA = ("M-CINEMA-09", "光明影院", "7832")
 REFUND_SHOP = ("M-BOOKS-08", "退款书店", "5942")
+UNPAID_SHOP = ("M-BOOKS-07", "无补贴书店", "5942")
+PROGRAMMES = {"4111": "green_commute", "4131": "green_commute", "7832": "cinema",
+              "5942": "books"}
 Merchant = tuple[str, str, str]
 Line = tuple[str, dict[str, Any]]
 
@@ -70,6 +79,8 @@ class _Feed:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)  # noqa: S311  # synthetic data must repeat from its seed
         self.lines: list[tuple[str, int, dict[str, Any]]] = []
+        self.unpaid: set[str] = set()
+        """Transaction ids of purchases the ledger paid nothing on."""
         self.ids = count(1)
         self.cards = [f"C-{n:06d}" for n in range(5000)]
         self.one_partition = [c for c in self.cards if partition_of(c) == 0]
@@ -103,7 +114,7 @@ class _Feed:
         for _ in range(120):
             self.swipe(day, rng.randrange(9 * 3600, 21 * 3600), BOOKS,
                        1000 + 10 * rng.randrange(2900), self.card())
-        for shop in (BURST_SHOP, MAX_CINEMA, REFUND_SHOP):  # quiet shops, a few sales a day
+        for shop in (BURST_SHOP, MAX_CINEMA, REFUND_SHOP, UNPAID_SHOP):  # quiet, a few a day
             for _ in range(5):
                 self.swipe(day, rng.randrange(10 * 3600, 13 * 3600), shop,
                            1000 + 10 * rng.randrange(500), self.card(planted=True))
@@ -122,6 +133,9 @@ class _Feed:
         for n in range(40):
             self.swipe(day, 14 * 3600 + 20 * 60 + 12 * n, BURST_SHOP, 2000 + 10 * n,
                        self.one_partition[n])
+        for n in range(40):
+            self.unpaid.add(self.swipe(day, 14 * 3600 + 40 * 60 + 12 * n, UNPAID_SHOP,
+                                       2000 + 10 * n, self.one_partition[300 + n]))
         for n in range(30):
             self.swipe(day, 15 * 3600 + 120 * n, MAX_CINEMA, 3990, self.one_partition[100 + n])
         sales = [self.swipe(day, 10 * 3600 + 60 * n, REFUND_SHOP, 3000 + 10 * n,
@@ -136,6 +150,9 @@ class _Feed:
     def sorted_lines(self) -> Iterator[Line]:
         for _, _, value in sorted(self.lines, key=lambda line: (line[0], line[1])):
             yield "card.transactions", value
+            paid = _subsidy(value)
+            if paid and value["transaction_id"] not in self.unpaid:
+                yield "payouts", _payout(value, paid)
 
 
 def planted_week(seed: int = 13) -> list[Line]:
@@ -145,6 +162,28 @@ def planted_week(seed: int = 13) -> list[Line]:
         feed.ordinary_day(FRIDAY - timedelta(days=back))
     feed.planted(FRIDAY)
     return list(feed.sorted_lines())
+
+
+def _subsidy(value: dict[str, Any]) -> int:
+    """What the reference catalogue pays on a purchase, before its limits (fen)."""
+    if value["type"] != "purchase":
+        return 0
+    amount, mcc = int(value["amount_fen"]), value["mcc"]
+    if mcc in ("4111", "4131"):
+        return min(amount // 2, 100)
+    if mcc == "7832":
+        return max(0, min(amount - 990, 3000))
+    return amount // 5 if mcc == "5942" else 0
+
+
+def _payout(value: dict[str, Any], amount: int) -> dict[str, Any]:
+    programme = PROGRAMMES[value["mcc"]]
+    return {"payout_id": f"pay_{value['event_id']}", "member_id": f"mem_{value['card_id']}",
+            "programme": programme, "amount_fen": amount, "kind": "payout",
+            "source_event_id": value["event_id"], "transaction_id": value["transaction_id"],
+            "period": value["occurred_at"][:7], "occurred_at": value["occurred_at"],
+            "trace": [{"rule": "matched", "outcome": f"{programme}: mcc {value['mcc']} purchase",
+                       "amount_fen": amount}]}
 
 
 def _commute(rng: random.Random) -> int:

@@ -21,7 +21,7 @@ import asyncpg
 import faust
 
 from puhui.settings import Connections
-from puhui.topics import CARD_TRANSACTIONS
+from puhui.topics import CARD_TRANSACTIONS, PAYOUTS
 from schemas.signals import Signal
 from services.runtime import db
 from services.runtime.metrics import ServiceMetrics, serve
@@ -31,7 +31,7 @@ from services.watch.adapters.stream import (
     Counters,
     StreamSettings,
     build_app,
-    create_internal_topic,
+    create_internal_topics,
 )
 from services.watch.config import Watched
 
@@ -49,6 +49,7 @@ class WatchOptions:
     nice: int = NICE
     app_id: str = APP_ID
     source_topic: str = CARD_TRANSACTIONS
+    payouts_topic: str = PAYOUTS
 
 
 async def open_pool(connections: Connections) -> asyncpg.Pool:
@@ -86,7 +87,7 @@ def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool) ->
 
 def stream_settings(options: WatchOptions) -> StreamSettings:
     return StreamSettings(options.connections.kafka_bootstrap, options.state_dir, options.app_id,
-                          options.source_topic)
+                          options.source_topic, options.payouts_topic)
 
 
 def run_watch(options: WatchOptions) -> None:
@@ -101,7 +102,7 @@ def run_watch(options: WatchOptions) -> None:
     asyncio.set_event_loop(loop)
     loop.run_until_complete(serve(metrics, options.metrics_port, options.metrics_host))
     pool = loop.run_until_complete(open_pool(options.connections))
-    loop.run_until_complete(create_internal_topic(stream_settings(options)))
+    loop.run_until_complete(create_internal_topics(stream_settings(options)))
     app = build(options, metrics, pool)
     worker = faust.Worker(app, loglevel="WARNING", override_logging=False)
     worker.execute_from_commandline()

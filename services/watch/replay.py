@@ -1,10 +1,12 @@
 """The watch's rules over a feed in memory, no Kafka, no database: what it would raise.
 
 `python -m services.watch.replay [--members N] [--days D] [--start YYYY-MM-DD]` runs them over
-a generated federation feed (puhui/synthetic) and prints the signals per rule of each day:
-with nothing planted, every one of them is a false positive. The unit tier runs the planted
-week (puhui/synthetic/planted.py) through `replay` too. Partitions are those Kafka's own
-partitioner gives the cards; offsets count the feed's lines.
+a generated federation feed (puhui/synthetic), its payouts decided by the rules engine as the
+ledger would (each right after its event), and prints the signals per rule of each day: with
+nothing planted, every one of them is a false positive. The unit tier runs the planted week
+(puhui/synthetic/planted.py, its payouts beside it) through `replay` too. Partitions are
+those Kafka's own partitioner gives the keys; offsets count the feed's lines, and the join
+topic's messages per partition.
 """
 
 from __future__ import annotations
@@ -12,19 +14,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+
+import orjson
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.engine.periods import SHANGHAI
 from puhui.synthetic.planted import partition_of
 from schemas.card_transactions import CardTransaction
-from schemas.decode import decode_value
+from schemas.decode import Invalid, decode_value
+from schemas.payouts import Payout
 from schemas.signals import Signal
 from services.watch.config import Watched, load_rules
+from services.watch.domain.paid import PaidSide, Pairing
 from services.watch.domain.swipe import Swipe
 from services.watch.domain.windows import Tally, Window, local_seconds
-from services.watch.service_layer.watch import CardWatch, MerchantTables, MerchantWatch
+from services.watch.service_layer.watch import (
+    CardWatch,
+    MerchantTables,
+    MerchantWatch,
+    PaidJoin,
+)
 
 Line = tuple[str, dict[str, object]]
 
@@ -42,29 +53,63 @@ class MemoryTallies:
         self.data[(key, window.key)] = tally
 
 
+class MemoryPairings:
+    """The join's table in a dict."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, tuple[float, float]], Pairing] = {}
+
+    def get(self, key: str, window: Window) -> Pairing:
+        return self.data.get((key, window.key), Pairing())
+
+    def put(self, key: str, window: Window, pairing: Pairing) -> None:
+        self.data[(key, window.key)] = pairing
+
+
 class Replay:
     def __init__(self, watched: Watched) -> None:
         self.watched = watched
         self.signals: list[Signal] = []
         self.velocity = MemoryTallies()
-        self.merchant = MerchantTables(MemoryTallies(), MemoryTallies(), MemoryTallies())
+        self.merchant = MerchantTables(MemoryTallies(), MemoryTallies(), MemoryTallies(),
+                                       MemoryTallies())
         self.cards = CardWatch(watched, self.velocity, self._record)
         self.merchants = MerchantWatch(watched, self.merchant, self._record)
+        self.join = PaidJoin(MemoryPairings())
+        self.join_offsets: Counter[int] = Counter()
 
     async def _record(self, signals: Sequence[Signal]) -> None:
         known = {s.signal_id for s in self.signals}
         self.signals.extend(s for s in signals if s.signal_id not in known)
 
-    async def run(self, lines: Iterable[Line]) -> list[Signal]:
-        for offset, (topic, value) in enumerate(lines):
+    async def run(self, lines: Iterable[Line], start: int = 0) -> list[Signal]:
+        """Observe `lines`, the first at offset `start` of the feed."""
+        for offset, (topic, value) in enumerate(lines, start):
+            if topic == "payouts":
+                paid = self.paid(value)
+                if paid is not None:
+                    await self.pair(paid)
+                continue
             swipe = self.swipe(topic, value, offset)
             if swipe is not None:
                 await self.observe(swipe)
         return self.signals
 
     async def observe(self, swipe: Swipe) -> None:
-        await self.cards.observe(swipe)
+        """A swipe as the `cards` agent forwards it: to the merchant rules, and a purchase to
+        the join."""
         await self.merchants.observe(swipe)
+        if swipe.kind == "purchase":
+            await self.pair(swipe)
+
+    async def pair(self, side: Swipe | PaidSide) -> None:
+        partition = partition_of(side.transaction_id)
+        offset = self.join_offsets[partition]
+        self.join_offsets[partition] += 1
+        joined = self.join.observe(side, partition, offset)
+        if joined is not None:
+            await self.merchants.observe(joined)
+            await self.cards.observe(joined)
 
     def swipe(self, topic: str, value: dict[str, object], offset: int) -> Swipe | None:
         event = decode_value(topic, value) if topic == "card.transactions" else None
@@ -75,9 +120,33 @@ class Replay:
                      event.type, event.amount_fen, local_seconds(event.occurred_at),
                      partition_of(event.card_id), offset)
 
+    @staticmethod
+    def paid(value: dict[str, object]) -> PaidSide | None:
+        payout = Payout.model_validate_json(orjson.dumps(value))  # as the topic's bytes
+        if payout.kind != "payout" or payout.transaction_id is None:
+            return None
+        return PaidSide(payout.transaction_id, payout.amount_fen,
+                        local_seconds(payout.occurred_at))
+
 
 def replay(lines: Iterable[Line], watched: Watched | None = None) -> list[Signal]:
     return asyncio.run(Replay(watched or load_rules(load_catalogue())).run(lines))
+
+
+def with_payouts(lines: Iterable[Line]) -> Iterator[Line]:
+    """Each line, then the payouts the rules engine decides on it (as the ledger would)."""
+    from puhui.engine.decisions import Paid
+    from puhui.engine.simulator import Simulator
+
+    simulator = Simulator()
+    for topic, value in lines:
+        yield topic, value
+        event = decode_value(topic, value)
+        if isinstance(event, Invalid):
+            continue
+        for decision in simulator.feed(event):
+            if isinstance(decision, Paid):
+                yield "payouts", decision.to_payout().model_dump(mode="json")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -90,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     plan = FeedPlan(members=args.members, cards=args.members * 4 // 5, days=args.days,
                     start_date=args.start)
-    signals = replay(daily_feed(plan))
+    signals = replay(with_payouts(daily_feed(plan)))
     per_day = Counter((s.window_start.astimezone(SHANGHAI).date().isoformat(), s.rule)
                       for s in signals)
     print(f"{len(signals)} signals over {args.days} days of {plan.cards:,} cards")

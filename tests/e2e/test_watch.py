@@ -1,6 +1,8 @@
-"""The watch on the real broker, as a process: the planted week raises its four signals with
-their figures and nothing else; SIGKILLed in the middle of a window and started again, its
-tables come back from their changelogs and the window's signal is raised exactly once."""
+"""The watch on the real broker, as a process, reading card transactions and payouts: the
+planted week raises its four signals with their figures and nothing else (the burst of
+purchases the ledger paid nothing on among them); SIGKILLed in the middle of a window and
+started again, its tables come back from their changelogs and the window's signal is raised
+exactly once."""
 
 from __future__ import annotations
 
@@ -23,27 +25,38 @@ PLANTED_KEYS = sorted({e.key for e in EXPECTED} | {"M-ZZMETRO", "M-ZZBUS", "M-CI
                                                    "M-BOOKS-01"})
 
 
-def _on(topic: str, lines: Sequence[Line]) -> list[tuple[str, bytes, bytes]]:
-    """The card transactions on `topic`, keyed by card as the bank keys them."""
-    return [(topic, str(value["card_id"]).encode(), orjson.dumps(value)) for _, value in lines]
+def _on(watch: Watch, lines: Sequence[Line]) -> list[tuple[str, bytes, bytes]]:
+    """The lines on the watch's own topics: card transactions keyed by card, as the bank
+    keys them, payouts by member, as the ledger does."""
+    return [(watch.topic, str(value["card_id"]).encode(), orjson.dumps(value))
+            if topic == "card.transactions" else
+            (watch.payouts_topic, str(value["member_id"]).encode(), orjson.dumps(value))
+            for topic, value in lines]
 
 
 def test_the_planted_week_raises_each_pattern_once_with_its_figures(
         stack: StackConfig, tmp_path: Path) -> None:
     week = planted_week()
+    # the days before Friday are taken first: a burst is judged against them, and their
+    # pairs of purchase and payout are joined on partitions of their own, in any order
+    before = [line for line in week if not str(line[1]["occurred_at"]).startswith(str(FRIDAY))]
     asyncio.run(forget_signals(stack.database_url, PLANTED_KEYS))
     with watch_process(stack, tmp_path) as watch:
         watch.start()
-        asyncio.run(produce(stack.bootstrap_servers, _on(watch.topic, week)))
+        asyncio.run(produce(stack.bootstrap_servers, _on(watch, before)))
+        asyncio.run(watch.wait_for_swipes(len(before)))  # each card line, each payout's pair
+        asyncio.run(produce(stack.bootstrap_servers, _on(watch, week[len(before):])))
         asyncio.run(watch.wait_for_swipes(len(week)))
         rows = asyncio.run(signals(stack.database_url, PLANTED_KEYS))
         raised = {rule: watch.metric("puhui_signals_total", f'rule="{rule}"')
                   for rule in ("merchant_burst", "subsidy_maximising", "refund_ratio",
                                "card_velocity")}
+        paired = watch.subsidised()
     got = {(r["rule"], r["key"], r["window_start"]): _figures(r) for r in rows}
     assert got == {(e.rule, e.key, datetime.fromisoformat(e.window_start)): e.figures
                    for e in EXPECTED}
     assert raised == dict.fromkeys(raised, 1.0)
+    assert paired == sum(1 for topic, _ in week if topic == "payouts")
 
 
 def test_killed_mid_window_the_watch_recovers_and_raises_the_window_once(
@@ -53,13 +66,16 @@ def test_killed_mid_window_the_watch_recovers_and_raises_the_window_once(
     since = asyncio.run(_outbox_count(stack.database_url, 0))
     with watch_process(stack, tmp_path) as watch:
         watch.start()
-        first = history + burst[:20]
-        asyncio.run(produce(stack.bootstrap_servers, _on(watch.topic, first)))
+        first = history + burst[:40]  # 20 purchases, each with its payout
+        asyncio.run(produce(stack.bootstrap_servers, _on(watch, first)))
         asyncio.run(_until(watch, len(first)))
         watch.kill()  # 20 of the window's purchases counted, offsets maybe not committed
         watch.start()
-        asyncio.run(produce(stack.bootstrap_servers, _on(watch.topic, burst[20:])))
-        asyncio.run(_after_restart(watch, at_least=20))
+        # the 21st to 29th, then the 30th alone (its pair crosses), then the rest: which
+        # subsidised purchase crosses does not hang on the order the pairs are joined in
+        for part, at_least in ((burst[40:58], 18), (burst[58:60], 20), (burst[60:], 40)):
+            asyncio.run(produce(stack.bootstrap_servers, _on(watch, part)))
+            asyncio.run(_after_restart(watch, at_least=at_least))
         watch.kill()  # after the signal: a restart must not raise it again
         watch.start()
         asyncio.run(_after_restart(watch, at_least=0))
@@ -69,7 +85,7 @@ def test_killed_mid_window_the_watch_recovers_and_raises_the_window_once(
     assert [(r["rule"], _figures(r)["purchases"]) for r in rows] == [("merchant_burst", 30)]
     # the 30th purchase of the window crossed: neither fewer (state lost) nor more (counted
     # twice) were counted before it
-    assert rows[0]["observed_at"] == datetime.fromisoformat(burst[29][1]["occurred_at"])
+    assert rows[0]["observed_at"] == datetime.fromisoformat(burst[58][1]["occurred_at"])
     assert again == 0.0
     assert outbox == 1
 
@@ -99,15 +115,27 @@ async def _after_restart(watch: Watch, at_least: int, seconds: float = 120) -> N
 
 def _burst_feed() -> tuple[list[Line], list[Line]]:
     """A week of 5 sales a day at the small bookshop, then 40 in 8 minutes on Friday; all on
-    one card partition, so they reach the watch in this order."""
+    one card partition, so they reach the watch in this order; each followed by its payout."""
     cards = [c for c in (f"C-K{n:05d}" for n in range(2000)) if partition_of(c) == 0]
     history: list[Line] = []
     for back in range(7, 0, -1):
         day = FRIDAY - timedelta(days=back)
-        history += [_sale(len(history), cards[n], day, 10 * 3600 + 600 * n) for n in range(5)]
-    burst = [_sale(100 + n, cards[50 + n], FRIDAY, 14 * 3600 + 20 * 60 + 12 * n)
-             for n in range(40)]
+        for n in range(5):
+            history += _paid(_sale(len(history), cards[n], day, 10 * 3600 + 600 * n))
+    burst = [line for n in range(40)
+             for line in _paid(_sale(100 + n, cards[50 + n], FRIDAY, 14 * 3600 + 20 * 60 + 12 * n))]
     return history, burst
+
+
+def _paid(sale: Line) -> list[Line]:
+    value = sale[1]
+    return [sale, ("payouts", {
+        "payout_id": f"pay_{value['event_id']}", "member_id": f"mem_{value['card_id']}",
+        "programme": "books", "amount_fen": int(value["amount_fen"]) // 5, "kind": "payout",
+        "source_event_id": value["event_id"], "transaction_id": value["transaction_id"],
+        "period": "2027", "occurred_at": value["occurred_at"],
+        "trace": [{"rule": "matched", "outcome": "books: mcc 5942 purchase",
+                   "amount_fen": int(value["amount_fen"]) // 5}]})]
 
 
 def _sale(n: int, card: str, day: date, second: int) -> Line:

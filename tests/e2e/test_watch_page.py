@@ -52,7 +52,8 @@ def carriers(stack: StackConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
         running.stop_all()
 
 
-def _velocity(card: str, topic: str) -> list[tuple[str, bytes, bytes]]:
+def _velocity(card: str, topic: str, payouts: str) -> list[tuple[str, bytes, bytes]]:
+    """One card at four merchants in five minutes, each purchase paid a subsidy."""
     lines = []
     for n, (merchant, mcc) in enumerate(MERCHANTS):
         value = {"event_id": str(uuid.uuid4()), "type": "purchase",
@@ -61,6 +62,12 @@ def _velocity(card: str, topic: str) -> list[tuple[str, bytes, bytes]]:
                  "merchant_name": merchant, "mcc": mcc,
                  "occurred_at": f"2027-04-02T19:0{2 * n + 1}:00+08:00"}
         lines.append((topic, card.encode(), orjson.dumps(value)))
+        paid = {"payout_id": f"pay_{value['event_id']}", "member_id": "mem_page",
+                "programme": "books", "amount_fen": 100, "kind": "payout",
+                "source_event_id": value["event_id"], "transaction_id": value["transaction_id"],
+                "period": "2027-04", "occurred_at": value["occurred_at"],
+                "trace": [{"rule": "matched", "outcome": "a test's payout", "amount_fen": 100}]}
+        lines.append((payouts, b"mem_page", orjson.dumps(paid)))
     return lines
 
 
@@ -106,7 +113,8 @@ def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
     note = f"checked with the bank: a card-sharing family, no abuse ({uuid.uuid4().hex[:6]})"
     with watch_process(stack, tmp_path) as watch:
         watch.start()
-        asyncio.run(produce(stack.bootstrap_servers, _velocity(card, watch.topic)))
+        feed = _velocity(card, watch.topic, watch.payouts_topic)
+        asyncio.run(produce(stack.bootstrap_servers, feed))
         signal_id = asyncio.run(_signal_of(stack.database_url, card))
     staff = Staff()
     asyncio.run(_users(stack.database_url, staff))
@@ -134,7 +142,7 @@ def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
         run.shot(page, "watch-signal")
         page.click("#language")  # the English switch: the same signal in the other catalogue
         expect(page.locator("#signal-status")).to_have_text(en["signal_status.reviewed"])
-        expect(page.locator("h2")).to_contain_text(en["watch.rule.card_velocity"])
+        expect(page.locator("#view h2")).to_contain_text(en["watch.rule.card_velocity"])
         page.goto(f"{base}/#/audit")
         _until(page, f"#audit tr:has-text('{signal_id}')")
         expect(page.locator("#audit")).to_contain_text(note)

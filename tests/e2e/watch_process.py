@@ -41,11 +41,16 @@ class Watch:
     def topic(self) -> str:
         return f"{self.app_id}-cards"
 
+    @property
+    def payouts_topic(self) -> str:
+        return f"{self.app_id}-payouts"
+
     def start(self) -> None:
         self.port = next(_ports)
         env = {**os.environ, "PUHUI_KAFKA_BOOTSTRAP": self.stack.bootstrap_servers,
                "PUHUI_DATABASE_URL": self.stack.database_url, "PUHUI_WATCH_APP_ID": self.app_id,
-               "PUHUI_WATCH_TOPIC": self.topic, "PUHUI_WATCH_STATE_DIR": str(self.state)}
+               "PUHUI_WATCH_TOPIC": self.topic, "PUHUI_WATCH_PAYOUTS_TOPIC": self.payouts_topic,
+               "PUHUI_WATCH_STATE_DIR": str(self.state)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "puhui", "service", "watch", "--metrics-port", str(self.port)],
             env=env, stdout=subprocess.DEVNULL,
@@ -81,7 +86,13 @@ class Watch:
         return float(found.group(1)) if found else 0.0
 
     def merchant_swipes(self) -> float:
+        """Taken by the merchant agent: each transaction, and each subsidised purchase again."""
         topic = f"{self.app_id}-merchant-swipes"
+        return self.metric("puhui_events_consumed_total", f'topic="{topic}"')
+
+    def subsidised(self) -> float:
+        """Subsidised purchases taken by the card-velocity agent (one per joined pair)."""
+        topic = f"{self.app_id}-card-swipes"
         return self.metric("puhui_events_consumed_total", f'topic="{topic}"')
 
     async def wait_for_swipes(self, want: int, seconds: float = 240) -> None:
@@ -99,18 +110,19 @@ class Watch:
 @contextmanager
 def watch_process(stack: StackConfig, state: Path) -> Iterator[Watch]:
     watch = Watch(stack, state)
-    asyncio.run(_create_topic(stack.bootstrap_servers, watch.topic))
+    asyncio.run(_create_topics(stack.bootstrap_servers, [watch.topic, watch.payouts_topic]))
     try:
         yield watch
     finally:
         watch.stop()
 
 
-async def _create_topic(bootstrap: str, topic: str) -> None:
+async def _create_topics(bootstrap: str, topics: Iterable[str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, PARTITIONS["card.transactions"], 1)])
+        await admin.create_topics([NewTopic(topic, PARTITIONS["card.transactions"], 1)
+                                   for topic in topics])
     finally:
         await admin.close()
 

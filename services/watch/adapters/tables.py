@@ -12,6 +12,7 @@ from typing import Any
 
 import faust
 
+from services.watch.domain.paid import Pairing
 from services.watch.domain.windows import Tally, Window
 
 
@@ -41,3 +42,23 @@ def hopping_table(app: faust.App, name: str, size: timedelta, step: timedelta,
     wrapper = app.Table(name, default=dict, partitions=partitions).hopping(size, step,
                                                                             expires=expires)
     return FaustTallies(wrapper.table)
+
+
+class FaustPairings:
+    """The purchase-payout join's windowed table (by transaction id and day)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, key: str, window: Window) -> Pairing:
+        return Pairing.from_json(self.table.get((key, window.key)))
+
+    def put(self, key: str, window: Window, pairing: Pairing) -> None:
+        self.table[(key, window.key)] = pairing.as_json()
+
+
+def pairing_table(app: faust.App, name: str, size: timedelta, expires: timedelta,
+                  partitions: int) -> FaustPairings:
+    wrapper = app.Table(name, default=dict, partitions=partitions).tumbling(size,
+                                                                             expires=expires)
+    return FaustPairings(wrapper.table)

@@ -44,12 +44,22 @@ def _signal(rule: RuleName, kind: KeyKind, key: str, window: Window, swipe: Swip
                   figures=figures, thresholds=thresholds, examples=list(examples))
 
 
+def tallied(window: Window, tally: Tally, swipe: Swipe) -> Step:
+    """One more purchase in `window` (the subsidised purchases of a day: the burst's
+    baseline)."""
+    if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
+        return Step(window, tally, changed=False)
+    return Step(window, replace(tally, purchases=tally.purchases + 1).saw(swipe.lane,
+                                                                          swipe.offset))
+
+
 def merchant_burst(window: Window, tally: Tally, baseline: Sequence[Tally], swipe: Swipe,
                    rule: MerchantBurst, examples: int) -> Step:
-    """Purchases in `window` against the mean per hour of the `baseline` days' tallies."""
-    if swipe.kind != "purchase" or tally.has_seen(swipe.partition, swipe.offset):
+    """Subsidised purchases in `window` against the mean per hour of the `baseline` days'
+    tallies (of subsidised purchases too)."""
+    if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
-    now = replace(tally, purchases=tally.purchases + 1).saw(swipe.partition, swipe.offset)
+    now = replace(tally, purchases=tally.purchases + 1).saw(swipe.lane, swipe.offset)
     now = now.with_example(swipe.transaction_id, examples)
     days = sum(1 for day in baseline if day.purchases)
     per_hour = sum(day.purchases for day in baseline) / (24 * max(days, 1))
@@ -67,11 +77,11 @@ def merchant_burst(window: Window, tally: Tally, baseline: Sequence[Tally], swip
 def subsidy_maximising(window: Window, tally: Tally, swipe: Swipe, amount_fen: int,
                        rule: SubsidyMaximising, examples: int) -> Step:
     """The share of the window's purchases at exactly `amount_fen`."""
-    if swipe.kind != "purchase" or tally.has_seen(swipe.partition, swipe.offset):
+    if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
     hit = swipe.amount_fen == amount_fen
     now = replace(tally, purchases=tally.purchases + 1,
-                  hits=tally.hits + hit).saw(swipe.partition, swipe.offset)
+                  hits=tally.hits + hit).saw(swipe.lane, swipe.offset)
     if hit:
         now = now.with_example(swipe.transaction_id, examples)
     share = now.hits / now.purchases
@@ -89,12 +99,12 @@ def refund_ratio(window: Window, tally: Tally, baseline: Sequence[Tally], swipe:
                  rule: RefundRatio, examples: int) -> Step:
     """Refunds and reversals against purchases in the Shanghai day `window`, or against the
     merchant's usual day (the `baseline` days' mean) when that is more."""
-    if tally.has_seen(swipe.partition, swipe.offset):
+    if tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
     if swipe.kind == "purchase":
         now = replace(tally, purchases=tally.purchases + 1)
-        return Step(window, now.saw(swipe.partition, swipe.offset))
-    now = replace(tally, hits=tally.hits + 1).saw(swipe.partition, swipe.offset)
+        return Step(window, now.saw(swipe.lane, swipe.offset))
+    now = replace(tally, hits=tally.hits + 1).saw(swipe.lane, swipe.offset)
     now = now.with_example(swipe.transaction_id, examples)
     days = [day.purchases for day in baseline if day.purchases]
     usual = sum(days) / len(days) if days else 0.0
@@ -119,11 +129,11 @@ def card_velocity(windows: Sequence[tuple[Window, Tally]], earlier_raised: bool,
     steps = []
     covered = earlier_raised
     for window, tally in windows:
-        if swipe.kind != "purchase" or tally.has_seen(swipe.partition, swipe.offset):
+        if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
             steps.append(Step(window, tally, changed=False))
             covered = covered or tally.raised
             continue
-        now = tally.saw(swipe.partition, swipe.offset)
+        now = tally.saw(swipe.lane, swipe.offset)
         if swipe.merchant_id not in now.merchants:
             now = replace(now, merchants=(*now.merchants, swipe.merchant_id))
             now = now.with_example(swipe.transaction_id, rule.min_merchants)

@@ -20,15 +20,30 @@ class Swipe:
     """occurred_at, in Shanghai wall-time seconds (domain.windows.local_seconds)."""
     partition: int
     offset: int
-    """Where it was read in `card.transactions`: the tallies' replay guard."""
+    """Where it was read: the tallies' replay guard (in `card.transactions`, or for a
+    subsidised swipe where its pair was completed in the join topic)."""
+    paid_fen: int = 0
+    """The subsidy the ledger paid on this purchase (from `payouts`); 0 until it is known."""
+    source: str = ""
+    """"" for `card.transactions`, `JOINED` for a swipe paired with its payout."""
+
+    @property
+    def lane(self) -> str:
+        """The source partition as a tally's guard keys it: "3", or "j3" for a joined one."""
+        return f"{self.source}{self.partition}"
+
+    @property
+    def subsidised(self) -> bool:
+        """A purchase the ledger paid a subsidy on."""
+        return self.paid_fen > 0
 
     def as_json(self) -> dict[str, Any]:
         return {"t": self.transaction_id, "c": self.card_id, "m": self.merchant_id,
                 "mcc": self.mcc, "k": self.kind, "a": self.amount_fen, "at": self.at,
-                "p": self.partition, "o": self.offset}
+                "p": self.partition, "o": self.offset, "f": self.paid_fen, "src": self.source}
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Swipe:
         return cls(str(value["t"]), str(value["c"]), str(value["m"]), str(value["mcc"]),
                    value["k"], int(value["a"]), float(value["at"]), int(value["p"]),
-                   int(value["o"]))
+                   int(value["o"]), int(value.get("f", 0)), str(value.get("src", "")))

@@ -71,11 +71,12 @@ class Tally:
     seen: dict[str, int] = field(default_factory=dict)
     raised: bool = False
 
-    def has_seen(self, partition: int, offset: int) -> bool:
-        return self.seen.get(str(partition), -1) >= offset
+    def has_seen(self, lane: str, offset: int) -> bool:
+        """`lane`: the source partition as `Swipe.lane` names it."""
+        return self.seen.get(lane, -1) >= offset
 
-    def saw(self, partition: int, offset: int) -> Tally:
-        return replace(self, seen={**self.seen, str(partition): offset})
+    def saw(self, lane: str, offset: int) -> Tally:
+        return replace(self, seen={**self.seen, lane: offset})
 
     def with_example(self, transaction_id: str, limit: int) -> Tally:
         if len(self.examples) >= limit or transaction_id in self.examples:
