@@ -77,6 +77,8 @@ class Replay:
         self.merchants = MerchantWatch(watched, self.merchant, self._record)
         self.join = PaidJoin(MemoryPairings())
         self.join_offsets: Counter[int] = Counter()
+        self.seen: Counter[str] = Counter()
+        """Swipes at subsidised categories, payouts on purchases, and their pairs."""
 
     async def _record(self, signals: Sequence[Signal]) -> None:
         known = {s.signal_id for s in self.signals}
@@ -88,10 +90,12 @@ class Replay:
             if topic == "payouts":
                 paid = self.paid(value)
                 if paid is not None:
+                    self.seen["payouts"] += 1
                     await self.pair(paid)
                 continue
             swipe = self.swipe(topic, value, offset)
             if swipe is not None:
+                self.seen["swipes"] += 1
                 await self.observe(swipe)
         return self.signals
 
@@ -108,6 +112,7 @@ class Replay:
         self.join_offsets[partition] += 1
         joined = self.join.observe(side, partition, offset)
         if joined is not None:
+            self.seen["subsidised"] += 1
             await self.merchants.observe(joined)
             await self.cards.observe(joined)
 
@@ -129,8 +134,10 @@ class Replay:
                         local_seconds(payout.occurred_at))
 
 
-def replay(lines: Iterable[Line], watched: Watched | None = None) -> list[Signal]:
-    return asyncio.run(Replay(watched or load_rules(load_catalogue())).run(lines))
+def replay(lines: Iterable[Line], watched: Watched | None = None) -> Replay:
+    ran = Replay(watched or load_rules(load_catalogue()))
+    asyncio.run(ran.run(lines))
+    return ran
 
 
 def with_payouts(lines: Iterable[Line]) -> Iterator[Line]:
@@ -159,10 +166,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     plan = FeedPlan(members=args.members, cards=args.members * 4 // 5, days=args.days,
                     start_date=args.start)
-    signals = replay(with_payouts(daily_feed(plan)))
+    ran = replay(with_payouts(daily_feed(plan)))
+    signals, seen = ran.signals, ran.seen
     per_day = Counter((s.window_start.astimezone(SHANGHAI).date().isoformat(), s.rule)
                       for s in signals)
-    print(f"{len(signals)} signals over {args.days} days of {plan.cards:,} cards")
+    print(f"{len(signals)} signals over {args.days} days of {plan.cards:,} cards: "
+          f"{seen['swipes']:,} transactions at subsidised categories, {seen['payouts']:,} "
+          f"payouts on purchases, {seen['subsidised']:,} subsidised purchases paired")
     for (day, rule), n in sorted(per_day.items()):
         print(f"  {day} {rule}: {n}")
 
