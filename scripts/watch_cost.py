@@ -1,6 +1,6 @@
 """The watch's CPU per card event and its peak RSS, over the planted week on the local stack.
 
-    PUHUI_STACK_DIR=... PUHUI_KAFKA_PORT=... PUHUI_PG_PORT=... \
+    PUHUI_STACK_DIR=... PUHUI_KAFKA_PORT=... PUHUI_PG_PORT=... PYTHONPATH=. \
         .venv/bin/python scripts/watch_cost.py
 
 Starts `puhui service watch` as a process over topics of its own (as tests/e2e does), waits

@@ -59,9 +59,10 @@ SIZING: dict[str, Sizing] = {
     "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
     "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=71),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=96, peak_rss_mb=67),
-    # services/watch (docs/watch.md): peak RSS 130 MB and 1.1-2.2 ms CPU per subsidised card
-    # event on the planted week (15,281 events); not yet measured at a full day's rate
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=168, peak_rss_mb=130),
+    # services/watch (docs/watch.md, scripts/watch_cost.py): peak RSS 164 MB and 3.2 ms CPU
+    # per card event on the planted week with its payouts (15,361 card events, 14,945
+    # payouts); not measured at a full day's rate, where it falls behind (advice, not money)
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=200, peak_rss_mb=164),
 }
 
 

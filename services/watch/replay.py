@@ -157,7 +157,9 @@ def with_payouts(lines: Iterable[Line]) -> Iterator[Line]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from puhui.synthetic.feed import FeedPlan, daily_feed
+    from itertools import chain
+
+    from puhui.synthetic.feed import FeedPlan, daily_feed, population_feed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--members", type=int, default=1_750_000)
@@ -166,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     plan = FeedPlan(members=args.members, cards=args.members * 4 // 5, days=args.days,
                     start_date=args.start)
-    ran = replay(with_payouts(daily_feed(plan)))
+    # the population is registered before the days (the ledger's state); the watch sees only
+    # the days' card transactions and the payouts the engine decides on them
+    ran = replay(with_payouts(chain(population_feed(plan), daily_feed(plan))))
     signals, seen = ran.signals, ran.seen
     per_day = Counter((s.window_start.astimezone(SHANGHAI).date().isoformat(), s.rule)
                       for s in signals)
