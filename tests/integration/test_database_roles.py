@@ -80,15 +80,16 @@ async def test_migrate_gives_each_role_the_password_the_environment_names(
         await owner.execute("alter role puhui_relay password null")
 
 
+@pytest.mark.parametrize(("service", "port"), [("relay", 44151), ("watch", 44152)])
 async def test_a_service_refuses_to_start_on_a_database_not_migrated(
-        stack: StackConfig, owner: asyncpg.Connection) -> None:
+        stack: StackConfig, owner: asyncpg.Connection, service: str, port: int) -> None:
     name = f"puhui_unmigrated_{uuid.uuid4().hex[:8]}"
     await owner.execute(f'create database "{name}"')
     try:
         url = stack.database_url.rsplit("/", 1)[0] + f"/{name}"
         done = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "puhui", "service", "relay", "--metrics-port", "44151"],
+            [sys.executable, "-m", "puhui", "service", service, "--metrics-port", str(port)],
             env={**os.environ, "PUHUI_DATABASE_URL": url}, capture_output=True, text=True,
             timeout=60, check=False)
     finally:
