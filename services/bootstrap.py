@@ -23,6 +23,7 @@ import asyncpg
 from puhui.engine.catalogue import Catalogue
 from puhui.settings import METRICS_PORTS, Connections
 from services import disbursement, enrolment
+from services.audit.settings import AuditSettings
 from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
@@ -51,6 +52,8 @@ class ServiceOptions:
     metrics_port: int
     max_batch: int = 2000
     metrics_host: str = "127.0.0.1"
+    audit: AuditSettings | None = None
+    """The audit service's own settings (None: read from the environment when it starts)."""
 
 
 async def run_service(options: ServiceOptions) -> None:
@@ -97,7 +100,7 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
     if options.name == "audit":
         from services.audit.bootstrap import audit_loop  # the audit service builds its own
 
-        loop: Loop = audit_loop(pool, bootstrap, metrics)
+        loop: Loop = audit_loop(pool, bootstrap, metrics, settings=options.audit)
         return loop
     spec = LEDGER_SPECS[options.name]
     recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)

@@ -6,18 +6,19 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import asyncpg
 import click
 
-from puhui.engine.catalogue import CatalogueError, load_catalogue
-from puhui.settings import Connections, database_role, metrics_ports
+from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
+from puhui.settings import DATABASE_SERVICES, Connections, database_role, metrics_ports
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
 from services import bootstrap
 from services.audit.adapters.keys import KeyFileError
-from services.audit.settings import AuditSettingsError
+from services.audit.settings import AuditSettings, AuditSettingsError
 from services.runtime import db
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import MetricsPortTaken
@@ -43,12 +44,8 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as error:
         raise click.ClickException(f"catalogue: {error}") from None
-    port = metrics_port or metrics_ports(_stack_config().metrics_port)[name]
-    # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
-    host = os.environ.get("PUHUI_METRICS_HOST") or "127.0.0.1"
-    options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port,
-                                       metrics_host=host)
     try:
+        options = service_options(name, os.environ, catalogue, metrics_port)
         asyncio.run(bootstrap.run_service(options))
     except (TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
@@ -56,6 +53,18 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
     except (db.DatabaseNotReady, AuditSettingsError, KeyFileError) as error:
         click.secho(f"{name}: not starting: {error}", fg="red", err=True)
         sys.exit(NOT_STARTING_EXIT)
+
+
+def service_options(name: str, env: Mapping[str, str], catalogue: Catalogue,
+                    metrics_port: int | None = None) -> bootstrap.ServiceOptions:
+    """Everything `puhui service NAME` reads from the environment, read here once
+    (tests/unit/deploy checks each Deployment sets what this reads)."""
+    port = metrics_port or metrics_ports(_stack_config(env).metrics_port)[name]
+    # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
+    host = env.get("PUHUI_METRICS_HOST") or "127.0.0.1"
+    audit = AuditSettings.from_env(env) if name == "audit" else None
+    return bootstrap.ServiceOptions(name, Connections.from_env(env), catalogue, port,
+                                    metrics_host=host, audit=audit)
 
 
 @click.group("db")
@@ -70,6 +79,22 @@ def migrate() -> None:
     Services do not migrate: run this before they start."""
     for line in migrate_as_owner(Connections.from_env()):
         click.echo(line)
+
+
+@db_group.command()
+@click.argument("name", metavar="SERVICE", type=click.Choice(DATABASE_SERVICES))
+@click.option("--timeout", type=click.IntRange(1, 3600), default=600, show_default=True,
+              help="Seconds to wait before giving up (exit 3).")
+def wait(name: str, timeout: int) -> None:
+    """Wait until SERVICE's role can sign in and the schema is current: a pod's init
+    container, while the migrate Job (`puhui db migrate`) runs. Never migrates."""
+    url = Connections.from_env().service_database_url(name)
+    try:
+        asyncio.run(db.wait_until_current(url, timeout))
+    except db.DatabaseNotReady as error:
+        click.secho(f"{name}: not starting: {error}", fg="red", err=True)
+        sys.exit(NOT_STARTING_EXIT)
+    click.echo(f"{name}: the schema is current")
 
 
 def migrate_as_owner(connections: Connections) -> list[str]:
@@ -119,9 +144,9 @@ def run(demo: bool, instances: int, demo_members: int) -> None:
     supervise(instances, demo, demo_members, config.metrics_port)
 
 
-def _stack_config() -> StackConfig:
+def _stack_config(env: Mapping[str, str] | None = None) -> StackConfig:
     """The stack's settings (`PUHUI_METRICS_PORT` among them), a bad value named plainly."""
     try:
-        return StackConfig.from_env()
+        return StackConfig.from_env(env)
     except StackError as error:
         raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
