@@ -198,10 +198,8 @@ def kafka() -> list[Manifest]:
                           "limits": {"memory": "1Gi"}}}}
     cluster_resource = {
         "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "Kafka",
-        "metadata": {"name": table.KAFKA_CLUSTER, "labels": labels("kafka"),
-                     # Strimzi 0.45 needs both for KRaft with node pools; later ones ignore them
-                     "annotations": {"strimzi.io/node-pools": "enabled",
-                                     "strimzi.io/kraft": "enabled"}},
+        # KRaft and node pools need no annotations from Strimzi 0.46 on (Kafka 4.1: 0.48)
+        "metadata": {"name": table.KAFKA_CLUSTER, "labels": labels("kafka")},
         "spec": {
             "kafka": {
                 "version": "4.1.0",  # metadataVersion: the operator takes this version's default
