@@ -22,6 +22,7 @@ from services.audit.settings import AuditSettings, AuditSettingsError
 from services.runtime import db
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import MetricsPortTaken
+from services.runtime.retry import GaveUp
 
 # `puhui service` exits with this when restarting will not help: the database schema is
 # behind the code (migrate it) or a setting is wrong (fix it).
@@ -47,7 +48,7 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
     try:
         options = service_options(name, os.environ, catalogue, metrics_port)
         asyncio.run(bootstrap.run_service(options))
-    except (TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
+    except (GaveUp, TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
     except (db.DatabaseNotReady, AuditSettingsError, KeyFileError) as error:
