@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
-from puhui.settings import METRICS_PORTS, Connections
 from services import disbursement, enrolment
 from services.audit.settings import AuditSettings
 from services.ledger.adapters.repository import PgLedgerStore
@@ -30,6 +29,7 @@ from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
 from services.relay.relay import run_relay
 from services.runtime import db
+from services.runtime.config import METRICS_PORTS, Connections
 from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.errors import TransientFailure
 from services.runtime.metrics import ServiceMetrics, serve

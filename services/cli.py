@@ -1,4 +1,4 @@
-"""`puhui service NAME`, `puhui db migrate` and `puhui run`."""
+"""`puhui service NAME`, `puhui db migrate` and `puhui db wait SERVICE`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,17 @@ import asyncpg
 import click
 
 from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
-from puhui.settings import DATABASE_SERVICES, Connections, database_role, metrics_ports
-from puhui.stack.config import StackConfig
-from puhui.stack.errors import StackError
 from services import bootstrap
 from services.audit.adapters.keys import KeyFileError
 from services.audit.settings import AuditSettings, AuditSettingsError
 from services.runtime import db
+from services.runtime.config import (
+    DATABASE_SERVICES,
+    ConfigError,
+    Connections,
+    ServiceConfig,
+    database_role,
+)
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import MetricsPortTaken
 from services.runtime.retry import GaveUp
@@ -51,7 +55,7 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
     except (GaveUp, TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
-    except (db.DatabaseNotReady, AuditSettingsError, KeyFileError) as error:
+    except (db.DatabaseNotReady, ConfigError, AuditSettingsError, KeyFileError) as error:
         click.secho(f"{name}: not starting: {error}", fg="red", err=True)
         sys.exit(NOT_STARTING_EXIT)
 
@@ -60,12 +64,12 @@ def service_options(name: str, env: Mapping[str, str], catalogue: Catalogue,
                     metrics_port: int | None = None) -> bootstrap.ServiceOptions:
     """Everything `puhui service NAME` reads from the environment, read here once
     (tests/unit/deploy checks each Deployment sets what this reads)."""
-    port = metrics_port or metrics_ports(_stack_config(env).metrics_port)[name]
-    # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
-    host = env.get("PUHUI_METRICS_HOST") or "127.0.0.1"
+    config = ServiceConfig.from_env(env)
     audit = AuditSettings.from_env(env) if name == "audit" else None
-    return bootstrap.ServiceOptions(name, Connections.from_env(env), catalogue, port,
-                                    metrics_host=host, audit=audit)
+    # PUHUI_METRICS_HOST is 0.0.0.0 in a container, so that Prometheus in the next one scrapes it
+    return bootstrap.ServiceOptions(name, config.connections, catalogue,
+                                    metrics_port or config.metrics_port(name),
+                                    metrics_host=config.metrics_host, audit=audit)
 
 
 @click.group("db")
@@ -122,32 +126,3 @@ def migrate_as_owner(connections: Connections) -> list[str]:
     lines += [f"password set for role {role}" for role in roles]
     lines.append("schema up to date" if not applied else f"{len(applied)} migration(s) applied")
     return lines
-
-
-@click.command("run")
-@click.option("--demo", is_flag=True, help="Also feed a short synthetic stream.")
-@click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
-              help="Disbursement instances (they share the card partitions).")
-@click.option("--demo-members", type=click.IntRange(10, 1_000_000), default=2_000,
-              show_default=True, help="Members in the demo population.")
-def run(demo: bool, instances: int, demo_members: int) -> None:
-    """Start the stack if needed, then every service, until Ctrl-C."""
-    from puhui.stack import lifecycle
-    from services.supervisor import supervise
-
-    try:
-        config = StackConfig.from_env()
-        lifecycle.up(config, click.echo)
-    except StackError as error:
-        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
-    for line in migrate_as_owner(Connections.from_env()):
-        click.echo(f"db: {line}")
-    supervise(instances, demo, demo_members, config.metrics_port)
-
-
-def _stack_config(env: Mapping[str, str] | None = None) -> StackConfig:
-    """The stack's settings (`PUHUI_METRICS_PORT` among them), a bad value named plainly."""
-    try:
-        return StackConfig.from_env(env)
-    except StackError as error:
-        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
