@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from puhui.topics import key_of
+from schemas.topics import key_of
 from services.runtime.progress import Advance
 
 Line = tuple[str, dict[str, Any]]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
+from schemas.topics import CONSUMER_GROUPS
 from services import disbursement, enrolment
 from services.audit.settings import AuditSettings
 from services.ledger.adapters.repository import PgLedgerStore
@@ -114,7 +115,7 @@ def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetri
     spec = LEDGER_SPECS[options.name]
     recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)
     consumer = LedgerConsumer(spec, recorder, metrics)
-    settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
+    settings = ConsumerSettings(bootstrap, CONSUMER_GROUPS[spec.name], spec.topics,
                                 max_batch=options.max_batch, retrying=retrying)
     return lambda stop: run_consumer(settings, consumer.handle, stop,
                                      on_lag=metrics.observe_lag,

@@ -14,7 +14,7 @@ from importlib.metadata import version
 
 from puhui.settings import DATABASE_SERVICES, METRICS_PORTS
 from puhui.stack.kafka import LOG_RETENTION_HOURS
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 from services.bootstrap import SERVICES
 from services.runtime.health import LIVE_PATH, READY_PATH
 

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
-from puhui.topics import AUDIT
+from schemas.topics import AUDIT, CONSUMER_GROUPS
 from services.audit.adapters.keys import load_signer
 from services.audit.adapters.trail import open_trail
 from services.audit.consumer import AuditConsumer
@@ -21,7 +21,7 @@ from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import utc_now
 from services.runtime.retry import Retrying
 
-GROUP_ID = "puhui-audit"
+GROUP_ID = CONSUMER_GROUPS["audit"]
 log = logging.getLogger("puhui.audit")
 
 

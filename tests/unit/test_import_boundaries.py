@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PRODUCT_IN_PUHUI = {"puhui.engine", "puhui.topics"}
+PRODUCT_IN_PUHUI = {"puhui.engine"}
 Contract = dict[str, Any]
 
 

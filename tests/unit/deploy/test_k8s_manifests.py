@@ -17,7 +17,7 @@ from puhui.kube.manifests import REPO
 from puhui.settings import DATABASE_SERVICES, METRICS_PORTS, password_variable
 from puhui.stack import kafka as stack_kafka
 from puhui.stack.config import StackConfig
-from puhui.topics import CARD_TRANSACTIONS, PARTITIONS
+from schemas.topics import CARD_TRANSACTIONS, PARTITIONS
 from services import disbursement
 from services.bootstrap import SERVICES
 from services.finance.api.app import create_app
