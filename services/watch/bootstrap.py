@@ -20,10 +20,10 @@ from pathlib import Path
 import asyncpg
 import faust
 
-from puhui.settings import Connections
-from puhui.topics import CARD_TRANSACTIONS, PAYOUTS
 from schemas.signals import Signal
+from schemas.topics import CARD_TRANSACTIONS, PAYOUTS
 from services.runtime import db
+from services.runtime.config import Connections
 from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
 from services.watch.adapters.stream import (

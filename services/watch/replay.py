@@ -1,6 +1,6 @@
 """The watch's rules over a feed in memory, no Kafka, no database: what it would raise.
 
-`python -m services.watch.replay [--members N] [--days D] [--start YYYY-MM-DD]` runs them over
+`python -m puhui.watch_replay [--members N] [--days D] [--start YYYY-MM-DD]` runs them over
 a generated federation feed (puhui/synthetic), its payouts decided by the rules engine as the
 ledger would (each right after its event), and prints the signals per rule of each day: with
 nothing planted, every one of them is a false positive. The unit tier runs the planted week
@@ -11,17 +11,14 @@ topic's messages per partition.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 
 import orjson
+from aiokafka.partitioner import murmur2
 
 from puhui.engine.catalogue import load_catalogue
-from puhui.engine.periods import SHANGHAI
-from puhui.synthetic.planted import partition_of
 from schemas.card_transactions import CardTransaction
 from schemas.decode import Invalid, decode_value
 from schemas.payouts import Payout
@@ -38,6 +35,14 @@ from services.watch.service_layer.watch import (
 )
 
 Line = tuple[str, dict[str, object]]
+PARTITIONS = 8
+"""Of `card.transactions` and of the join topic, both 8."""
+
+
+def partition_of(key: str) -> int:
+    """The partition Kafka's own (murmur2) partitioner gives `key`."""
+    hashed: int = murmur2(key.encode())
+    return (hashed & 0x7FFFFFFF) % PARTITIONS
 
 
 class MemoryTallies:
@@ -154,32 +159,3 @@ def with_payouts(lines: Iterable[Line]) -> Iterator[Line]:
         for decision in simulator.feed(event):
             if isinstance(decision, Paid):
                 yield "payouts", decision.to_payout().model_dump(mode="json")
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    from itertools import chain
-
-    from puhui.synthetic.feed import FeedPlan, daily_feed, population_feed
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--members", type=int, default=1_750_000)
-    parser.add_argument("--days", type=int, default=3)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2027, 3, 3))
-    args = parser.parse_args(argv)
-    plan = FeedPlan(members=args.members, cards=args.members * 4 // 5, days=args.days,
-                    start_date=args.start)
-    # the population is registered before the days (the ledger's state); the watch sees only
-    # the days' card transactions and the payouts the engine decides on them
-    ran = replay(with_payouts(chain(population_feed(plan), daily_feed(plan))))
-    signals, seen = ran.signals, ran.seen
-    per_day = Counter((s.window_start.astimezone(SHANGHAI).date().isoformat(), s.rule)
-                      for s in signals)
-    print(f"{len(signals)} signals over {args.days} days of {plan.cards:,} cards: "
-          f"{seen['swipes']:,} transactions at subsidised categories, {seen['payouts']:,} "
-          f"payouts on purchases, {seen['subsidised']:,} subsidised purchases paired")
-    for (day, rule), n in sorted(per_day.items()):
-        print(f"  {day} {rule}: {n}")
-
-
-if __name__ == "__main__":
-    main()

@@ -19,7 +19,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from puhui.stack.config import StackConfig
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 from services.runtime import db
 
 _ports = iter(range(46150, 46199))

@@ -35,10 +35,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import ValidationError
 
-from puhui.topics import CARD_TRANSACTIONS, PARTITIONS, PAYOUTS
 from schemas.card_transactions import CardTransaction
 from schemas.decode import decode
 from schemas.payouts import Payout
+from schemas.topics import CARD_TRANSACTIONS, PARTITIONS, PAYOUTS
 from services.runtime.errors import TransientFailure
 from services.watch.adapters.tables import hopping_table, pairing_table, tumbling_table
 from services.watch.config import Watched
