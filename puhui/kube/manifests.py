@@ -62,6 +62,7 @@ def _env(w: Workload) -> list[Manifest]:
     if w.name == "audit":
         env += [{"name": "PUHUI_AUDIT_SIGNING_KEY", "value": f"{table.AUDIT_KEY_DIR}/key"},
                 {"name": "PUHUI_AUDIT_ANCHOR_SECONDS", "value": str(table.AUDIT_ANCHOR_SECONDS)}]
+    env += [{"name": name, "value": value} for name, value in w.env]
     return env
 
 

@@ -13,7 +13,7 @@ import orjson
 
 from schemas.signals import TOPIC, Signal
 from services.runtime import outbox
-from services.runtime.errors import TransientFailure
+from services.runtime.pg_errors import translate_errors
 
 INSERT_ONE = """
 insert into watch_signals (signal_id, rule, key_kind, key, window_start, window_end,
@@ -31,13 +31,11 @@ class SignalBook:
         self.pool, self.raised = pool, raised
 
     async def record(self, signals: Sequence[Signal]) -> None:
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                new = [s for s in signals if await conn.fetchval(INSERT_ONE, *_row(s))]
-                await outbox.write(conn, [outbox.OutboxMessage(
-                    TOPIC, s.key.encode(), s.model_dump_json().encode()) for s in new])
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise TransientFailure(f"could not record signals: {exc}") from None
+        async with translate_errors("record signals"), self.pool.acquire() as conn, \
+                conn.transaction():
+            new = [s for s in signals if await conn.fetchval(INSERT_ONE, *_row(s))]
+            await outbox.write(conn, [outbox.OutboxMessage(
+                TOPIC, s.key.encode(), s.model_dump_json().encode()) for s in new])
         for signal in new:
             self.raised(signal)
 
