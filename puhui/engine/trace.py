@@ -1,12 +1,13 @@
 """The steps that explain a decision: which rule matched, what each limit and the budget left.
 
-Steps are plain tuples on the hot path; `to_schema()` turns one into the `TraceStep` of the
-payout and audit contract only when a decision is published.
+Steps are plain tuples on the hot path. `to_value()` gives a step as the JSON of the payout
+and audit contract's `TraceStep` (what the ledger publishes, `puhui.engine.wire`);
+`to_schema()` gives the `TraceStep` itself, validated, from that same value.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from puhui.engine.money import Fen, yuan
 from schemas.payouts import TraceStep
@@ -18,8 +19,8 @@ class Matched(NamedTuple):
     programme: str
     on: str
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule="matched", outcome=f"{self.programme}: {self.on}")
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": "matched", "outcome": f"{self.programme}: {self.on}", "amount_fen": None}
 
 
 class Checked(NamedTuple):
@@ -28,8 +29,8 @@ class Checked(NamedTuple):
     rule: str
     outcome: str
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule=self.rule, outcome=self.outcome)
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": self.rule, "outcome": self.outcome, "amount_fen": None}
 
 
 class BaseAmount(NamedTuple):
@@ -38,10 +39,9 @@ class BaseAmount(NamedTuple):
     rule: str
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(
-            rule=f"amount_{self.rule}", outcome=yuan(self.amount_fen), amount_fen=self.amount_fen
-        )
+    def to_value(self) -> dict[str, Any]:
+        rule = f"amount_{self.rule}"
+        return {"rule": rule, "outcome": yuan(self.amount_fen), "amount_fen": self.amount_fen}
 
 
 class LimitCheck(NamedTuple):
@@ -55,13 +55,13 @@ class LimitCheck(NamedTuple):
     left: int
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def to_value(self) -> dict[str, Any]:
         show = yuan if self.kind == "money" else str
         outcome = (
             f"{self.kind} {self.period}: used {show(self.used)} of {show(self.max)},"
             f" {show(self.left)} left"
         )
-        return TraceStep(rule=self.name, outcome=outcome, amount_fen=self.amount_fen)
+        return {"rule": self.name, "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class BudgetCheck(NamedTuple):
@@ -71,9 +71,9 @@ class BudgetCheck(NamedTuple):
     left: Fen
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def to_value(self) -> dict[str, Any]:
         outcome = f"{self.year}: {yuan(self.left)} left"
-        return TraceStep(rule="budget", outcome=outcome, amount_fen=self.amount_fen)
+        return {"rule": "budget", "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class Clawback(NamedTuple):
@@ -86,12 +86,12 @@ class Clawback(NamedTuple):
     clawed_before_fen: Fen
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def to_value(self) -> dict[str, Any]:
         outcome = (
             f"refunded {yuan(self.refunded_fen)} of {yuan(self.purchase_fen)} that earned"
             f" {yuan(self.earned_fen)}; clawed back before {yuan(self.clawed_before_fen)}"
         )
-        return TraceStep(rule="clawback", outcome=outcome, amount_fen=self.amount_fen)
+        return {"rule": "clawback", "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class Final(NamedTuple):
@@ -99,8 +99,8 @@ class Final(NamedTuple):
 
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule="final", outcome=yuan(self.amount_fen), amount_fen=self.amount_fen)
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": "final", "outcome": yuan(self.amount_fen), "amount_fen": self.amount_fen}
 
 
 Step: TypeAlias = Matched | Checked | BaseAmount | LimitCheck | BudgetCheck | Clawback | Final
@@ -108,4 +108,4 @@ Trace: TypeAlias = tuple[Step, ...]
 
 
 def to_schema(trace: Trace) -> list[TraceStep]:
-    return [step.to_schema() for step in trace]
+    return [TraceStep(**step.to_value()) for step in trace]

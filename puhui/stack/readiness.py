@@ -13,7 +13,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 
 log = logging.getLogger(__name__)
 # aiokafka logs every refused connection at ERROR while a broker starts; that is expected here.
