@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from schemas.audit import AuditDecision, AuditRecord
 from services.audit.adapters.trail import copy_rows
-from services.audit.domain.chain import EMPTY, GENESIS, Entry, extend
+from services.audit.domain.chain import EMPTY, GENESIS, Entry, extend, verify
 from services.audit.domain.record import TrailRecord, utc_text
 from services.audit.service_layer.intake import read_entry, validated_entry
 from services.audit.service_layer.well_formed import well_formed_entry
@@ -306,3 +306,18 @@ def test_utc_text_is_what_it_was(moment: datetime) -> None:
             utc_text(moment)
         return
     assert utc_text(moment) == expected
+
+
+@SETTINGS
+@given(records=st.lists(audit_records(), min_size=2, max_size=8), data=st.data())
+def test_a_chain_of_old_and_new_links_verifies(records: list[AuditRecord],
+                                               data: st.DataObject) -> None:
+    """Links appended by the contract's reader (as before) and by the fast one, in any mix,
+    verify as one chain: verification recomputes every hash from the record's own fields."""
+    entries = []
+    for record in records:
+        value = record.model_dump_json().encode()
+        entry = read_entry(value) if data.draw(st.booleans()) else validated_entry(value)
+        if isinstance(entry, Entry):
+            entries.append(entry)
+    assert verify(extend(EMPTY, entries, RECORDED)) is None
