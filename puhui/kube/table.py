@@ -14,7 +14,7 @@ from importlib.metadata import version
 
 from puhui.settings import METRICS_PORTS
 from puhui.stack.kafka import LOG_RETENTION_HOURS
-from puhui.topics import PARTITIONS
+from puhui.topics import PARTITIONS, topic_configs
 from services.bootstrap import SERVICES
 from services.runtime.health import LIVE_PATH, READY_PATH
 
@@ -28,11 +28,19 @@ DATABASE_NAME = "puhui"
 DATABASE_URL = f"postgresql://{DATABASE_CLUSTER}-rw:5432/{DATABASE_NAME}"
 APP_SECRET = f"{DATABASE_CLUSTER}-app"  # made by CloudNativePG: username, password, uri, ...
 RETENTION_MS = LOG_RETENTION_HOURS * 3600 * 1000
+"""The broker's retention, which every topic but the inbound ones keeps."""
 
 
 def topic_table() -> dict[str, int]:
     """Every topic and its partition count: the one place deploy/k8s reads them from."""
     return dict(PARTITIONS)
+
+
+def topic_retention_ms() -> dict[str, int]:
+    """Every topic's retention: `puhui stack`'s per-topic configs (the inbound topics keep
+    `INBOUND_RETENTION_DAYS`), else the broker's."""
+    return {name: int(config.get("retention.ms", RETENTION_MS))
+            for name, config in topic_configs().items()}
 
 
 @dataclass(frozen=True)
