@@ -117,17 +117,21 @@ def draw(comparison: Comparison, path: Path) -> None:
     for b in comparison.burn_down:
         if not b.days:
             continue
-        line, = burn.plot(b.days, [(b.budget_today_fen - s) / 100 for s in b.spent_today_fen],
+        line, = burn.plot(b.days, _left(b.budget_today_fen, b.spent_today_fen),
                           label=f"{b.programme} today")
-        burn.plot(b.days, [(b.budget_new_fen - s) / 100 for s in b.spent_new_fen],
+        burn.plot(b.days, _left(b.budget_new_fen, b.spent_new_fen),
                   linestyle="--", color=line.get_color(), label=f"{b.programme} new")
-    burn.set_title("budget left by day")
-    burn.set_ylabel("CNY")
+    burn.set_title("yearly budget left by day")
+    burn.set_ylabel("% of the budget")
     burn.tick_params(axis="x", rotation=30)
     burn.legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _left(budget: int, spent: tuple[int, ...]) -> list[float]:
+    return [100 * (budget - fen) / budget if budget else 0.0 for fen in spent]
 
 
 def _csv(path: Path, rows: list[dict[str, Any]]) -> None:

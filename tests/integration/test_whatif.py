@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 from collections import defaultdict
 from importlib import resources
 from pathlib import Path
@@ -142,3 +143,14 @@ def test_a_changed_catalogue_differs_as_simulate_says(stack: StackConfig, record
     assert {p: d for p, d in got.items() if d} == {p: d for p, d in want.items() if d}
     assert got["cinema"] > 0 > got["green_commute"]
     assert data["members"]["losing"] > 0
+
+
+def test_an_unreachable_broker_is_one_clear_message() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(simulate, ["--from-kafka", "--year", "2027"],
+                                env={"PUHUI_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}"})
+    assert result.exit_code == 1
+    assert f"no Kafka broker answers at 127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
