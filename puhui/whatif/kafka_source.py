@@ -63,7 +63,8 @@ class RecordedEvents:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
             isolation_level="read_committed", request_timeout_ms=10_000,
-            connections_max_idle_ms=60_000)
+            # a partition read to its end would hold every fetch for the default 500 ms
+            fetch_max_wait_ms=50, max_partition_fetch_bytes=4 * 1024 * 1024)
         self._parts: dict[str, list[_Partition]] = {}
 
     async def open(self) -> None:
