@@ -7,6 +7,7 @@ or, with `--kafka`, each value produced straight into its topic with its key.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -16,7 +17,9 @@ from aiokafka.errors import KafkaError
 
 from puhui.feed_producer import produce_lines
 from puhui.progress import progress
+from puhui.synthetic.accidents import accident_feed
 from puhui.synthetic.feed import FeedPlan, feed
+from puhui.synthetic.population import Line
 
 CHUNK = 8_192
 """Lines encoded between two writes (and two progress updates)."""
@@ -76,6 +79,13 @@ CHUNK = 8_192
     help="Where to write the JSON lines (- for stdout).",
 )
 @click.option(
+    "--accidents",
+    is_flag=True,
+    help="The money-truth feed instead (puhui/synthetic/accidents.py): --members members, each "
+         "with one of the feeds' accidents (late cards, blocks before issues, late registrations, "
+         "replaced cards, refunds before purchases, ...), every message twice, in its phases.",
+)
+@click.option(
     "--kafka",
     "bootstrap",
     metavar="BOOTSTRAP",
@@ -91,6 +101,7 @@ def generate(
     duplicates_rate: float,
     max_swipes: int | None,
     out: BinaryIO,
+    accidents: bool,
     bootstrap: str | None,
 ) -> None:
     """Write a seeded synthetic feed (JSON lines) for `puhui simulate`, or produce it into
@@ -100,6 +111,12 @@ def generate(
     (commutes, trips home, cinema, books, shopping, refunds, reversals, resends), certificates
     and honours.
     """
+    if accidents:
+        if bootstrap is not None:
+            raise click.UsageError("--accidents writes lines only: each of its phases must be "
+                                   "recorded before the next is sent")
+        write_lines((line for phase in accident_feed(members, seed) for line in phase), out)
+        return
     plan = FeedPlan(members, cards, days, start_date.date(), seed, duplicates_rate, max_swipes)
     if bootstrap is None:
         write_feed(plan, out)
@@ -114,10 +131,15 @@ def generate(
 
 def write_feed(plan: FeedPlan, out: BinaryIO) -> int:
     """Write every line of the feed of `plan` to `out`; returns the number of lines."""
+    return write_lines(feed(plan), out, plan.expected_lines())
+
+
+def write_lines(lines: Iterable[Line], out: BinaryIO, expected: int | None = None) -> int:
+    """Write `lines` as JSON lines `{"topic", "value"}`; returns how many."""
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     written, chunk = 0, []
-    with progress("generating", plan.expected_lines()) as advance:
-        for topic, value in feed(plan):
+    with progress("generating", expected) as advance:
+        for topic, value in lines:
             chunk.append(dumps({"topic": topic, "value": value}, option=newline))
             if len(chunk) == CHUNK:
                 out.write(b"".join(chunk))

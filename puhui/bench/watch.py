@@ -14,10 +14,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from puhui.bench.fleet import Fleet
 from puhui.bench.floor import end_offsets
 from puhui.topics import AUDIT, CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT
+from services import disbursement, enrolment
 
 TICK_SECONDS = 0.25
-GROUP_TOPICS = {"puhui-enrolment": (MEMBER_ENROLMENT,),
-                "puhui-disbursement": (CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT)}
+GROUP_TOPICS = {f"puhui-{spec.name}": spec.topics for spec in (enrolment.SPEC, disbursement.SPEC)}
+"""The topics each ledger service's group reads, as the services declare them."""
 OWNER = {MEMBER_ENROLMENT: "puhui-enrolment", CARD_TRANSACTIONS: "puhui-disbursement",
          CLOCK_DAYS: "puhui-disbursement"}
 """Whose progress on a topic counts as the pipeline's progress."""

@@ -6,12 +6,4 @@ from schemas.card_transactions import TOPIC as CARD_TRANSACTIONS
 from schemas.clock_days import TOPIC as CLOCK_DAYS
 from services.ledger.consumer import LedgerServiceSpec
 
-
-def owns(event_type: str) -> bool:
-    """Every event on its topics (`card.transactions`, `clock.days`)."""
-    return True
-
-
-SPEC = LedgerServiceSpec(
-    name="disbursement", topics=(CARD_TRANSACTIONS, CLOCK_DAYS), owns=owns,
-    dead_letters_for=frozenset({CARD_TRANSACTIONS, CLOCK_DAYS}))
+SPEC = LedgerServiceSpec(name="disbursement", topics=(CARD_TRANSACTIONS, CLOCK_DAYS))

@@ -11,11 +11,4 @@ from __future__ import annotations
 from schemas.member_enrolment import TOPIC as MEMBER_ENROLMENT
 from services.ledger.consumer import LedgerServiceSpec
 
-
-def owns(event_type: str) -> bool:
-    """Every event on `member.enrolment`."""
-    return True
-
-
-SPEC = LedgerServiceSpec(name="enrolment", topics=(MEMBER_ENROLMENT,), owns=owns,
-                         dead_letters_for=frozenset({MEMBER_ENROLMENT}))
+SPEC = LedgerServiceSpec(name="enrolment", topics=(MEMBER_ENROLMENT,))

@@ -1,7 +1,8 @@
 """The thin consumer shared by enrolment and disbursement: decode, filter, record, count.
 
-Each service subscribes to its own topics and takes only the event types it owns; every
-Kafka and PostgreSQL detail stays in services.runtime and the ledger's adapters.
+Each service subscribes to its own topics and decides every event on them (so each topic has
+one owner for its dead letters); every Kafka and PostgreSQL detail stays in services.runtime
+and the ledger's adapters.
 
 A batch whose recording fails for good (not a transient failure) never stops the partition:
 it is bisected until the messages it fails on are found, each is dead-lettered with the error
@@ -13,11 +14,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import orjson
 
 from puhui.engine.decisions import ClawedBack, Held, Paid
 from services.ledger.service_layer.recorder import BatchReport, Recorder
@@ -35,14 +34,11 @@ _NOT_FOR_BISECTING = (TransientFailure, DeadLetterLimitExceeded, OSError, Timeou
 
 @dataclass(frozen=True)
 class LedgerServiceSpec:
-    """What makes enrolment and disbursement different: topics and the types they own."""
+    """What makes enrolment and disbursement different: their name and their topics, whose
+    events (and dead letters) are theirs alone."""
 
     name: str
     topics: tuple[str, ...]
-    owns: Callable[[str], bool]
-    """Whether this service decides events of a `type`."""
-    dead_letters_for: frozenset[str]
-    """Topics whose undecodable messages this service dead-letters (one owner per topic)."""
 
 
 class LedgerConsumer:
@@ -54,12 +50,10 @@ class LedgerConsumer:
         self.guard = guard or DeadLetterGuard()
 
     async def handle(self, records: Sequence[InboundRecord]) -> None:
-        decoded, rejected = decode_batch([r for r in records if self._worth_decoding(r)])
-        mine = [d for d in decoded if self.spec.owns(d.event.type)]
-        rejected = [r for r in rejected if r.record.topic in self.spec.dead_letters_for]
-        self.guard.observe(len(mine), len(rejected))
+        decoded, rejected = decode_batch(records)
+        self.guard.observe(len(decoded), len(rejected))
         started = time.perf_counter()
-        report = await self._record(mine, rejected)
+        report = await self._record(decoded, rejected)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self._count(records, report)
 
@@ -98,19 +92,6 @@ class LedgerConsumer:
         report.decisions += part.decisions
         report.duplicates += part.duplicates
         report.dead_letters += part.dead_letters
-
-    def _worth_decoding(self, record: InboundRecord) -> bool:
-        """On a topic whose bad messages another service dead-letters, a message of a type
-        this service does not own is passed over unvalidated (disbursement reads every
-        registration on `member.enrolment` for the few certifications among them)."""
-        if record.topic in self.spec.dead_letters_for:
-            return True
-        try:
-            value = orjson.loads(record.value)
-        except orjson.JSONDecodeError:
-            return False
-        kind = value.get("type") if isinstance(value, dict) else None
-        return isinstance(kind, str) and self.spec.owns(kind)
 
     def _count(self, records: Sequence[InboundRecord], report: BatchReport) -> None:
         m = self.metrics

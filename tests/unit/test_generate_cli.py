@@ -125,3 +125,21 @@ def test_certificates_and_honours_happen() -> None:
 
 def _values(lines: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [line["value"] for line in lines if line["value"]["type"] == kind]
+
+
+def test_the_accident_feed_as_lines_is_what_simulate_reads() -> None:
+    result = CliRunner().invoke(generate, ["--accidents", "--members", "40", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout_bytes.splitlines()]
+    assert {line["topic"] for line in lines} == {"member.enrolment", "card.transactions",
+                                                  "clock.days"}
+    ids = [line["value"]["event_id"] for line in lines]
+    assert len(ids) == 2 * len(set(ids))  # every message twice
+    again = CliRunner().invoke(generate, ["--accidents", "--members", "40", "--seed", "3"])
+    assert again.stdout_bytes == result.stdout_bytes
+
+
+def test_the_accident_feed_is_not_produced_straight_into_kafka() -> None:
+    result = CliRunner().invoke(generate, ["--accidents", "--kafka", "127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert "phases" in result.output
