@@ -1,4 +1,8 @@
-"""Build and run one service process: pool, migrations, consumer or relay, metrics, signals.
+"""Build and run one service process: pool, schema check, consumer or relay, metrics, signals.
+
+Each service connects as its own PostgreSQL role (`puhui_<name>`, migration 0006), which may
+not change the schema: the owner migrates first (`puhui db migrate`), and a service whose
+database is behind its code stops at once saying so.
 
 Every service runs the same way: `puhui service NAME`. A transient failure (Kafka or
 PostgreSQL gone) restarts the loop with backoff inside the process, from the last committed
@@ -58,13 +62,11 @@ async def run_service(options: ServiceOptions) -> None:
     metrics = ServiceMetrics.create(options.name)
     await serve(metrics, options.metrics_port, options.metrics_host)
     settings = db.KEYED_LOOKUPS if options.name in LEDGER_SPECS else None
-    pool = await db.create_pool(options.connections.database_url, max_size=3,
-                                settings=settings)
+    pool = await db.create_pool(options.connections.service_database_url(options.name),
+                                max_size=3, settings=settings)
     probing: asyncio.Task[None] | None = None
     try:
-        applied = await db.migrate(pool)
-        if applied:
-            log.info("applied migrations %s", [m.version for m in applied])
+        await db.require_current(pool)
         body = _loop_for(options, pool, metrics)
         _freeze_start_up()
         probing = _probe_for(options, pool, metrics, stop)

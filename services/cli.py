@@ -8,16 +8,23 @@ import os
 import sys
 from pathlib import Path
 
+import asyncpg
 import click
 
 from puhui.engine.catalogue import CatalogueError, load_catalogue
-from puhui.settings import Connections, metrics_ports
+from puhui.settings import Connections, database_role, metrics_ports
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
 from services import bootstrap
+from services.audit.adapters.keys import KeyFileError
+from services.audit.settings import AuditSettingsError
 from services.runtime import db
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import MetricsPortTaken
+
+# `puhui service` exits with this when restarting will not help: the database schema is
+# behind the code (migrate it) or a setting is wrong (fix it).
+NOT_STARTING_EXIT = 3
 
 
 @click.command("service")
@@ -46,6 +53,9 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
     except (TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
+    except (db.DatabaseNotReady, AuditSettingsError, KeyFileError) as error:
+        click.secho(f"{name}: not starting: {error}", fg="red", err=True)
+        sys.exit(NOT_STARTING_EXIT)
 
 
 @click.group("db")
@@ -55,22 +65,37 @@ def db_group() -> None:
 
 @db_group.command()
 def migrate() -> None:
-    """Apply the schema migrations not applied yet (services also do this on start)."""
+    """Apply the schema migrations not applied yet, as the schema's owner (PUHUI_DATABASE_URL);
+    then give each service role the password PUHUI_DB_PASSWORD_<SERVICE> names, if any.
+    Services do not migrate: run this before they start."""
+    for line in migrate_as_owner(Connections.from_env()):
+        click.echo(line)
 
-    async def run() -> list[db.Migration]:
-        pool = await db.create_pool(Connections.from_env().database_url, attempts=5)
+
+def migrate_as_owner(connections: Connections) -> list[str]:
+    """`puhui db migrate`, for `puhui run` too: what it did, line by line."""
+
+    async def run() -> tuple[list[db.Migration], list[str]]:
+        pool = await db.create_pool(connections.database_url, attempts=5)
         try:
-            return await db.migrate(pool)
+            applied = await db.migrate(pool)
+            roles = {database_role(service): password
+                     for service, password in connections.role_passwords.items()}
+            return applied, await db.set_passwords(pool, roles)
         finally:
             await pool.close()
 
     try:
-        applied = asyncio.run(run())
+        applied, roles = asyncio.run(run())
     except TransientFailure as error:
         raise click.ClickException(f"{error}; is the stack up? (`puhui stack up`)") from None
-    for migration in applied:
-        click.echo(f"applied {migration.version:04d} {migration.name}")
-    click.echo("schema up to date" if not applied else f"{len(applied)} migration(s) applied")
+    except asyncpg.PostgresError as error:
+        raise click.ClickException(f"migrating failed: {type(error).__name__}: {error} "
+                                   "(PUHUI_DATABASE_URL must be the schema's owner)") from None
+    lines = [f"applied {migration.version:04d} {migration.name}" for migration in applied]
+    lines += [f"password set for role {role}" for role in roles]
+    lines.append("schema up to date" if not applied else f"{len(applied)} migration(s) applied")
+    return lines
 
 
 @click.command("run")
@@ -89,6 +114,8 @@ def run(demo: bool, instances: int, demo_members: int) -> None:
         lifecycle.up(config, click.echo)
     except StackError as error:
         raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
+    for line in migrate_as_owner(Connections.from_env()):
+        click.echo(f"db: {line}")
     supervise(instances, demo, demo_members, config.metrics_port)
 
 

@@ -1,7 +1,8 @@
 """`puhui run`: every service as its own process on the local stack, restarted if it dies.
 
 With `--demo` it also feeds a short synthetic stream (registrations, cards, two days of
-swipes) so a newcomer sees payouts flow, and prints running totals from PostgreSQL.
+swipes) so a newcomer sees payouts flow, prints running totals from PostgreSQL, and serves the
+finance review with a demo user of each role (`services/finance/demo.py`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def supervise(instances: int, demo: bool, members: int, first_port: int) -> None
         click.echo(f"started {child.name} (pid {child.proc.pid if child.proc else '?'})")
     connections = Connections.from_env()
     if demo:
+        procs.append(finance_review(connections.database_url))
         sent = asyncio.run(produce_demo(connections.kafka_bootstrap, members))
         click.echo(f"demo: sent {sent:,} events (members, cards, two days of swipes)")
     last_line = ""
@@ -103,6 +105,21 @@ def supervise(instances: int, demo: bool, members: int, first_port: int) -> None
             if child.proc is not None:
                 child.proc.wait(timeout=30)
         click.echo("all services stopped")
+
+
+def finance_review(database_url: str) -> Child:
+    """`puhui finance serve` with a demo user of each role, their passwords printed once."""
+    from services.finance.demo import demo_users
+
+    port = int(os.environ.get("PUHUI_FINANCE_PORT", "8080"))
+    users = asyncio.run(demo_users(database_url))
+    child = Child("finance", [sys.executable, "-m", "puhui", "finance", "serve", "--port",
+                              str(port)])
+    child.start()
+    click.secho(f"finance review (财务审核): http://127.0.0.1:{port}/  sign in as", bold=True)
+    for name, role, password in users:
+        click.echo(f"  {name:<16} {password}   ({role.value})")
+    return child
 
 
 async def produce_demo(bootstrap: str, members: int) -> int:

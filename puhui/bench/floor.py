@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from puhui.bench.fresh import FLOOR_TOPIC
 from puhui.topics import PARTITIONS
+from services.relay.publisher import relay_producer
 
 Ranges = dict[TopicPartition, tuple[int, int]]
 """For each partition: the first offset to read and the end (exclusive)."""
@@ -50,9 +51,7 @@ async def raw_floor(bootstrap: str, ranges: Ranges, max_batch: int = 2000) -> Fl
         bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False,
         max_poll_records=max_batch, fetch_max_wait_ms=100,
         max_partition_fetch_bytes=4 * 1024 * 1024)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
-                                acks="all", linger_ms=5, max_batch_size=256 * 1024,
-                                compression_type=None)
+    producer = relay_producer(bootstrap)
     await consumer.start()
     await producer.start()
     try:

@@ -184,6 +184,8 @@ class Programme(_Spec):
 
     name: Name
     title: str = ""
+    title_en: str = ""
+    """The title in English, for readers who chose it (finance review); optional."""
     yearly_budget_fen: NonNegativeFen
     pays_on: PaysOn
     amount: Amount

@@ -22,6 +22,18 @@ MIN_JAVA = 17
 _RESOURCES = resources.files("puhui.stack") / "resources"
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id, as Kafka's own ``Uuid.randomUuid`` makes it.
+
+    The id is URL-safe base64, so one in 64 starts with "-", which the storage
+    tool's argument parser reads as an option. Kafka redraws such ids; so do we.
+    """
+    while True:
+        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass(frozen=True)
 class KafkaPaths:
     root: Path
@@ -103,8 +115,7 @@ class KafkaNode:
         """Format the KRaft metadata log once; a formatted folder is left alone."""
         if (self.paths.data / "meta.properties").exists():
             return
-        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
+        self._java("kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
                    "-c", str(self.paths.properties), log_name="format.log")
 
     def start(self) -> int:

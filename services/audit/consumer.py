@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from services.audit.service_layer.anchoring import Anchoring
 from services.audit.service_layer.append import BatchOutcome, OpenTrail, record_batch
 from services.audit.service_layer.intake import admit
 from services.runtime.dlq_guard import DeadLetterGuard
@@ -16,8 +17,10 @@ from services.runtime.records import InboundRecord
 
 class AuditConsumer:
     def __init__(self, open_trail: OpenTrail, metrics: ServiceMetrics,
-                 now: Callable[[], datetime], guard: DeadLetterGuard | None = None) -> None:
+                 now: Callable[[], datetime], guard: DeadLetterGuard | None = None,
+                 anchoring: Anchoring | None = None) -> None:
         self.open_trail = open_trail
+        self.anchoring = anchoring
         self.metrics = metrics
         self.now = now
         self.guard = guard or DeadLetterGuard()
@@ -26,7 +29,8 @@ class AuditConsumer:
         entries, rejected = admit(records)
         self.guard.observe(len(entries), len(rejected))
         started = time.perf_counter()
-        outcome = await record_batch(self.open_trail, entries, rejected, self.now())
+        outcome = await record_batch(self.open_trail, entries, rejected, self.now(),
+                                     self.anchoring)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self._count(records, outcome)
 

@@ -9,9 +9,11 @@ from datetime import datetime
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
+from services.finance.adapters.preferences import Preferences
 from services.finance.adapters.settlement import SettlementStore
 from services.finance.adapters.staff import StaffStore
 from services.finance.adapters.views import Views
+from services.finance.domain.files import Encoding
 from services.finance.service_layer.auth import Authenticator
 from services.finance.service_layer.settlement import Settlement
 from services.runtime import db
@@ -27,12 +29,21 @@ class Finance:
     auth: Authenticator
     settlement: Settlement
     now: Callable[[], datetime]
+    preferences: Preferences
+    settlement_encoding: Encoding = Encoding.UTF8
+    """What the bank's batch system reads (`puhui finance serve --settlement-encoding`)."""
 
 
 async def build(database_url: str, catalogue: Catalogue, now: Callable[[], datetime],
-                migrate: bool = True) -> Finance:
+                settlement_encoding: Encoding = Encoding.UTF8) -> Finance:
+    """Over `database_url`, which `puhui finance` signs in as the role `puhui_finance`;
+    raises `db.DatabaseNotReady` when the owner has not migrated the database yet."""
     pool = await db.create_pool(database_url, min_size=1, max_size=8)
-    if migrate:
-        await db.migrate(pool)
+    try:
+        await db.require_current(pool)
+    except BaseException:
+        await pool.close()
+        raise
     return Finance(pool, catalogue, Views(pool), Authenticator(StaffStore(pool), now),
-                   Settlement(SettlementStore(pool), now), now)
+                   Settlement(SettlementStore(pool), now), now, Preferences(pool),
+                   settlement_encoding)

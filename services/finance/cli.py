@@ -13,6 +13,7 @@ import click
 from puhui.engine.catalogue import CatalogueError, load_catalogue
 from puhui.settings import Connections
 from services.finance.domain.credentials import USERNAME, WeakPassword
+from services.finance.domain.files import Encoding
 from services.finance.domain.roles import Role
 from services.finance.service_layer.auth import TOKEN_DAYS, Authenticator, RoleNotCovered
 from services.runtime.errors import TransientFailure
@@ -35,12 +36,16 @@ def finance() -> None:
 @click.option("--origin", default=None, metavar="URL",
               help="The page's origin as browsers see it (https://finance.example.org); "
                    "a change sent from any other origin is refused. Default: the Host header.")
+@click.option("--settlement-encoding", type=click.Choice([e.value for e in Encoding]),
+              default=Encoding.UTF8.value, show_default=True,
+              envvar="PUHUI_SETTLEMENT_ENCODING",
+              help="What the bank's batch system reads: the settlement CSV's encoding.")
 def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool,
-          origin: str | None) -> None:
+          origin: str | None, settlement_encoding: str) -> None:
     """Serve the API (/api, schema at /api/openapi.json) and the page (/) until Ctrl-C.
 
-    The database is PUHUI_DATABASE_URL (default: the local stack's); pending schema
-    migrations are applied on start.
+    The database is PUHUI_DATABASE_URL (default: the local stack's), signed in as the role
+    `puhui_finance`; its schema must be migrated first (`puhui db migrate`).
     """
     import uvicorn
 
@@ -53,8 +58,10 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
     except CatalogueError as error:
         raise click.ClickException(f"catalogue: {error}") from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    database_url = Connections.from_env().database_url
-    app = create_app(lambda: build(database_url, catalogue, utc_now), secure_cookie,
+    database_url = Connections.from_env().service_database_url("finance")
+    encoding = Encoding(settlement_encoding)
+    app = create_app(lambda: build(database_url, catalogue, utc_now,
+                                   settlement_encoding=encoding), secure_cookie,
                      origin.rstrip("/") if origin else None)
     # h11 drops a request whose headers pass its buffer (16 KiB) mid-upload, which the client
     # sees as a reset: read up to 2 MiB of them, so that the app answers 431 past 16 KiB
@@ -182,11 +189,14 @@ async def _with_auth(action: Callable[[Authenticator], Awaitable[None]]) -> None
     from services.runtime.records import utc_now
 
     try:
-        pool = await db.create_pool(Connections.from_env().database_url, attempts=5)
+        pool = await db.create_pool(Connections.from_env().service_database_url("finance"),
+                                    attempts=5)
     except TransientFailure as error:
         raise click.ClickException(f"{error}; is the stack up? (`puhui stack up`)") from None
     try:
-        await db.migrate(pool)
+        await db.require_current(pool)
         await action(Authenticator(StaffStore(pool), utc_now))
+    except db.DatabaseNotReady as error:
+        raise click.ClickException(str(error)) from None
     finally:
         await pool.close()

@@ -1,7 +1,10 @@
-"""Publish the outbox in id order; one relay leads at a time (a PostgreSQL advisory lock).
+"""Publish the outbox once; one relay leads at a time (a PostgreSQL advisory lock).
 
-A crash between publishing and marking sent publishes those rows again: consumers of
-`payouts` and `audit` key on payout_id and audit_id, so that is harmless; nothing is lost.
+Each round reads up to `batch` pending rows in id order, publishes them (`publisher.py`:
+each row to the partition Kafka's default partitioner gives its key, stamped with its outbox
+id), waits for every acknowledgement, then marks them sent. A relay that dies between the
+publish and the mark leaves published rows pending: whoever leads next first finds them on
+the topics' tails (`tails.py`) and marks them sent without publishing them again.
 """
 
 from __future__ import annotations
@@ -9,36 +12,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.ledger.adapters.repository import translate_errors
+from services.relay.publisher import COMPRESSION, Publisher, relay_producer
+from services.relay.tails import published_pending
 from services.runtime import outbox
 from services.runtime.errors import TransientFailure
+from services.runtime.outbox import PendingMessage
+from services.runtime.pg_errors import translate_errors
 
 log = logging.getLogger(__name__)
 RELAY_LOCK = 7_102_002
 BATCH = 5000
 
+Published = Callable[[Sequence[PendingMessage]], None]
+"""Called after a batch is published and before it is marked sent (tests crash there)."""
+
 
 async def run_relay(pool: asyncpg.Pool, bootstrap: str, stop: asyncio.Event,
-                    on_sent: Callable[[int], None] | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True,
-                                acks="all", linger_ms=5, max_batch_size=256 * 1024,
-                                compression_type=None)
+                    on_sent: Callable[[int], None] | None = None, *, batch: int = BATCH,
+                    compression: str | None = COMPRESSION,
+                    after_publish: Published | None = None) -> None:
+    producer = relay_producer(bootstrap, compression)
     try:
         await producer.start()
     except KafkaError as exc:
         raise TransientFailure(f"relay: Kafka producer could not start: {exc!r}") from exc
+    publisher = Publisher(producer)
     try:
         async with translate_errors("relay the outbox"), pool.acquire() as conn:
             await _lead(conn, stop)
+            await _recover(conn, bootstrap, publisher)
             while not stop.is_set():
-                sent = await _relay_once(conn, producer)
-                if on_sent is not None:
+                sent = await _relay_once(conn, publisher, batch, after_publish)
+                if on_sent is not None and sent:
                     on_sent(sent)
                 if sent == 0:
                     await _sleep(stop, 0.05)
@@ -54,14 +65,39 @@ async def _lead(conn: asyncpg.Connection, stop: asyncio.Event) -> None:
         await _sleep(stop, 1.0)
 
 
-async def _relay_once(conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
-    batch = await outbox.pending(conn, BATCH)
-    if not batch:
+async def _recover(conn: asyncpg.Connection, bootstrap: str, publisher: Publisher) -> None:
+    """Mark sent the pending rows the topics already hold (a previous leader's last batch)."""
+    topics = await outbox.pending_topics(conn)
+    if not topics:
+        return
+    partitions = [TopicPartition(*where) for topic in topics
+                  for where in await publisher.partitions(topic)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    try:
+        await consumer.start()
+        found = await published_pending(consumer, partitions,
+                                        lambda ids: outbox.pending_among(conn, ids))
+    except TimeoutError:
+        raise TransientFailure("relay: reading the topics' tails timed out") from None
+    finally:
+        await consumer.stop()
+    if found:
+        await outbox.mark_sent(conn, found)
+        log.warning("%d outbox rows were published before the last relay stopped; marked "
+                    "sent without publishing them again", len(found))
+
+
+async def _relay_once(conn: asyncpg.Connection, publisher: Publisher, batch: int,
+                      after_publish: Published | None) -> int:
+    rows = await outbox.pending(conn, batch)
+    if not rows:
         return 0
-    futures = [await producer.send(m.topic, m.value, key=m.key) for m in batch]
-    await asyncio.gather(*futures)
-    await outbox.mark_sent(conn, [m.id for m in batch])
-    return len(batch)
+    await publisher.publish(rows)
+    if after_publish is not None:
+        after_publish(rows)
+    await outbox.mark_sent(conn, [m.id for m in rows])
+    return len(rows)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

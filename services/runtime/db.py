@@ -1,4 +1,9 @@
-"""One asyncpg pool per process, and versioned schema migrations."""
+"""One asyncpg pool per process, and versioned schema migrations.
+
+The owner of the schema migrates it (`puhui db migrate`, run by `puhui run`, the tests and
+docker-compose before any service starts); each service connects as its own role, which may
+not change the schema, and only checks that the database is not behind the code.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ create table if not exists schema_migrations (
 )
 """
 APPLIED = "select version from schema_migrations"
+# the statement that sets a role's password, not a password
+SET_PASSWORD = "select format('alter role %I password %L', $1::text, $2::text)"  # noqa: S105
 # The ledger's statements all look rows up by key. asyncpg prepares each one, and after
 # five runs PostgreSQL may keep a generic plan for it: one made while a table was nearly
 # empty (a fresh deployment, the limit usage of a new period) stays a sequential scan while
@@ -33,6 +40,11 @@ APPLIED = "select version from schema_migrations"
 # planner weighs each of thousands of keys), so enrolment and disbursement rule sequential
 # scans out. Not the audit service: its one-row chain head is best read by a scan.
 KEYED_LOOKUPS = {"enable_seqscan": "off"}
+
+
+class DatabaseNotReady(Exception):
+    """The database lacks migrations this code needs, or refuses the service's role: the
+    owner has to migrate it first (`puhui db migrate`). Restarting will not help."""
 
 
 @dataclass(frozen=True)
@@ -61,14 +73,27 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 4, attempt
                 dsn, min_size=min_size, max_size=max_size, command_timeout=60,
                 server_settings=dict(settings or {}))
             return pool
+        except (asyncpg.InvalidAuthorizationSpecificationError,
+                asyncpg.InvalidPasswordError) as exc:
+            raise DatabaseNotReady(
+                f"PostgreSQL at {_redact(dsn)} refused the sign-in: {exc} (the service roles "
+                "come with migration 0006: run `puhui db migrate` as the schema's owner; "
+                "where the server asks for passwords, check PUHUI_DB_PASSWORD_<SERVICE>)"
+            ) from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("PostgreSQL not reachable (attempt %d/%d): %s", attempt, attempts, exc)
             await asyncio.sleep(min(0.2 * attempt, 2.0))
     raise TransientFailure(f"PostgreSQL at {_redact(dsn)} did not answer") from None
 
 
+def grants() -> str:
+    """services/runtime/grants.sql: what each service role may do, the whole of it."""
+    return (resources.files("services.runtime") / "grants.sql").read_text()
+
+
 async def migrate(pool: asyncpg.Pool) -> list[Migration]:
-    """Apply what is not applied yet, each in its own transaction; returns what was applied."""
+    """Apply what is not applied yet, each in its own transaction, then the service roles'
+    grants afresh (in one more); returns what was applied."""
     applied: list[Migration] = []
     async with pool.acquire() as conn:
         await conn.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
@@ -84,9 +109,34 @@ async def migrate(pool: asyncpg.Pool) -> list[Migration]:
                         "insert into schema_migrations (version, name) values ($1, $2)",
                         migration.version, migration.name)
                 applied.append(migration)
+            async with conn.transaction():
+                await conn.execute(grants())
         finally:
             await conn.execute("select pg_advisory_unlock($1)", MIGRATION_LOCK)
     return applied
+
+
+async def require_current(pool: asyncpg.Pool) -> None:
+    """Raise `DatabaseNotReady` unless every shipped migration is applied (one applied by newer
+    code is fine: a rolling deployment runs old code on a newer schema for a while)."""
+    try:
+        done = {row["version"] for row in await pool.fetch(APPLIED)}
+    except (asyncpg.UndefinedTableError, asyncpg.InsufficientPrivilegeError):
+        done = set()  # not migrated at all, or not since the roles came (0006, grants.sql)
+    missing = [m for m in migrations() if m.version not in done]
+    if missing:
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in missing)
+        raise DatabaseNotReady(f"the database schema is behind this code (missing {names}): "
+                               "run `puhui db migrate` as the schema's owner first")
+
+
+async def set_passwords(pool: asyncpg.Pool, passwords: Mapping[str, str]) -> list[str]:
+    """Give each role (by name) its password; returns the roles changed. The statement is
+    quoted by the server (`format` with %I and %L), never pasted together here."""
+    async with pool.acquire() as conn:
+        for role, password in passwords.items():
+            await conn.execute(await conn.fetchval(SET_PASSWORD, role, password))
+    return list(passwords)
 
 
 def _redact(dsn: str) -> str:

@@ -18,7 +18,8 @@ from puhui.stack.config import StackConfig
 
 Payouts = set[tuple[str, str, str, int]]
 MINE = "select payout_id, member_id, programme, amount_fen from payouts where member_id like $1"
-_next_port = iter(range(19300, 19999))
+_FIRST_PORT = int(os.environ.get("PUHUI_TEST_METRICS_PORT", "19300"))  # parallel runs: their own
+_next_port = iter(range(_FIRST_PORT, _FIRST_PORT + 99))
 
 
 @dataclass

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
+from services.finance.api.messages import catalogue
 from services.finance.bootstrap import build
 from services.finance.domain.roles import Role
 from services.finance.domain.staff import Staff as Person
@@ -130,7 +131,8 @@ def _sign_in(page: Page, staff: Staff, role: Role) -> None:
     page.fill("input[name=username]", staff.name(role))
     page.fill("input[name=password]", PASSWORD)
     page.click("#sign-in button[type=submit]")
-    expect(page.locator("#who-name")).to_have_text(f"{staff.name(role)} ({role.value})")
+    role_word = catalogue("zh-CN")[f"role.{role.value}"]  # the page speaks Chinese first
+    expect(page.locator("#who-name")).to_have_text(f"{staff.name(role)}（{role_word}）")
 
 
 def test_pages_of_another_origin_cannot_approve_a_batch(
@@ -184,7 +186,7 @@ def test_pages_of_another_origin_cannot_approve_a_batch(
         page.goto(f"{app}/#/batch/{batch_id}")
         page.reload()
         page.click("#approve-batch")
-        expect(page.locator("#batch-status")).to_have_text("approved")
+        expect(page.locator("#batch-status")).to_have_attribute("data-status", "approved")
         assert not [line for line in console if "Content Security Policy" in line], console
         browser.close()
     status, approved_by, _ = _batch_now(stack.database_url, batch_id)

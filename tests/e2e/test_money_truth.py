@@ -25,6 +25,7 @@ from schemas.decode import Invalid, decode
 from services.runtime.probes import held_key_known
 from tests.e2e.processes import Services
 from tests.integration.ledger_harness import produce
+from tests.stack_fixture import migrate
 
 Payout = tuple[str, str, str, int, str]
 """(payout id, member, programme, amount, source event)."""
@@ -72,6 +73,7 @@ def fresh(stack: StackConfig) -> Iterator[StackConfig]:
 
 async def _run(config: StackConfig, phases: list[Phase], kill: bool) -> set[Payout]:
     await _fresh_stack(config)
+    await migrate(config.database_url)  # as the owner: services do not migrate
     services = Services(config)
     for name in ("enrolment", "disbursement", "audit", "relay"):
         services.start(name)

@@ -11,6 +11,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from puhui.engine.catalogue import load_catalogue
+from puhui.settings import Connections
 from services import disbursement, enrolment
 from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer
@@ -48,24 +49,30 @@ async def produce(bootstrap: str, lines: Sequence[Line | RawLine]) -> None:
 
 @contextlib.asynccontextmanager
 async def running_services(bootstrap: str, dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    """enrolment, disbursement and the relay as tasks; yields a pool for assertions."""
+    """enrolment, disbursement and the relay as tasks, each over a pool signed in as its own
+    role (as `puhui service` does); yields the owner's pool (`dsn`) for assertions."""
     pool = await db.create_pool(dsn, max_size=6)
     await db.migrate(pool)
+    connections = Connections(bootstrap, dsn)
+    own = {name: await db.create_pool(connections.service_database_url(name), max_size=3)
+           for name in ("enrolment", "disbursement", "relay")}
     stop = asyncio.Event()
     catalogue = load_catalogue()
     tasks = []
     for spec in (enrolment.SPEC, disbursement.SPEC):
-        consumer = LedgerConsumer(spec, Recorder(PgLedgerStore(pool), catalogue, spec.name),
+        consumer = LedgerConsumer(spec, Recorder(PgLedgerStore(own[spec.name]), catalogue,
+                                                 spec.name),
                                   ServiceMetrics.create(spec.name))
         settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics)
         tasks.append(asyncio.create_task(run_consumer(settings, consumer.handle, stop)))
-    tasks.append(asyncio.create_task(run_relay(pool, bootstrap, stop)))
+    tasks.append(asyncio.create_task(run_relay(own["relay"], bootstrap, stop)))
     try:
         yield pool
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-        await pool.close()
+        for service_pool in (*own.values(), pool):
+            await service_pool.close()
 
 
 async def wait_for(pool: asyncpg.Pool, query: str, args: Sequence[object], want: int,

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
+from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import orjson
@@ -23,12 +26,16 @@ from prometheus_client import CollectorRegistry
 
 from puhui.stack.config import StackConfig
 from schemas.audit import AuditRecord
-from services.audit.adapters.reader import snapshot
+from services.audit.adapters.keys import load_signer
+from services.audit.adapters.reader import READ_CHAIN, link_of, snapshot
 from services.audit.adapters.trail import open_trail
 from services.audit.bootstrap import audit_loop
+from services.audit.domain.anchor import Anchor
+from services.audit.domain.chain import link_hash
+from services.audit.service_layer.anchoring import Anchoring
 from services.audit.service_layer.append import record_batch
 from services.audit.service_layer.intake import admit
-from services.audit.service_layer.verification import Verified, verify_trail
+from services.audit.service_layer.verification import Broken, Verified, verify_trail
 from services.runtime import db
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import InboundRecord, utc_now
@@ -37,6 +44,7 @@ from tests.unit.audit.builders import audit_record
 MINE = "select * from audit_trail where audit_id = any($1::text[]) order by seq"
 COUNT_MINE = "select count(*) from audit_trail where audit_id = any($1::text[])"
 HEAD = "select seq, hash from audit_chain_head"
+READ_CHAIN_FROM = READ_CHAIN.split("order by")[0]
 
 
 def _records(n: int, prefix: str | None = None) -> list[AuditRecord]:
@@ -232,3 +240,107 @@ async def _set_amount(pool: asyncpg.Pool, seq: int, amount_fen: int) -> None:
         await conn.execute("alter table audit_trail disable trigger audit_trail_append_only")
         await conn.execute("update audit_trail set amount_fen = $2 where seq = $1", seq, amount_fen)
         await conn.execute("alter table audit_trail enable trigger audit_trail_append_only")
+
+
+async def test_a_recorded_at_moved_back_30_days_is_caught(stack: StackConfig) -> None:
+    records = _records(3)
+    pool = await db.create_pool(stack.database_url, max_size=2)
+    try:
+        entries, _ = admit([InboundRecord("audit", 0, i, None, _value(r))
+                            for i, r in enumerate(records)])
+        await record_batch(lambda: open_trail(pool), entries, [], utc_now())
+        target = await pool.fetchrow(MINE, [records[1].audit_id])
+        await _bypassing_the_trigger(
+            pool, "update audit_trail set recorded_at = $2 where seq = $1",
+            target["seq"], target["recorded_at"] - timedelta(days=30))
+        try:
+            verdict = await _verify(stack)
+        finally:
+            await _bypassing_the_trigger(
+                pool, "update audit_trail set recorded_at = $2 where seq = $1",
+                target["seq"], target["recorded_at"])
+    finally:
+        await pool.close()
+    assert isinstance(verdict, Broken)
+    assert (verdict.at.seq, verdict.at.problem) == (target["seq"], "hash differs")
+
+
+async def test_verify_against_an_earlier_anchor_catches_a_fully_rehashed_rewrite(
+        stack: StackConfig, tmp_path: Path) -> None:
+    """As the superuser: bypass the trigger, rewrite a record, re-hash every later link and
+    the head. The chain holds again; the anchor kept before does not."""
+    key = tmp_path / "anchors.key"
+    public = f"--public-key={key}.pub"
+    async with _own_database(stack) as (url, pool):
+        env = {**os.environ, "PUHUI_DATABASE_URL": url}
+        assert (await _audit(env, "keygen", str(key)))[0] == 0
+        anchoring = Anchoring(load_signer(key), timedelta(0))
+        for batch in (_records(3), _records(2)):
+            entries, _ = admit([InboundRecord("audit", 0, i, None, _value(r))
+                                for i, r in enumerate(batch)])
+            await record_batch(lambda: open_trail(pool), entries, [], utc_now(), anchoring)
+        kept = tmp_path / "kept.json"
+        code, output = await _audit(env, "anchor", f"--out={kept}", public)
+        assert code == 0, output
+        assert Anchor.from_json(kept.read_bytes()).head.seq == 5
+        assert (await _audit(env, "verify", f"--against={kept}", public))[0] == 0
+
+        await _rewrite_and_rehash(pool, seq=2, member_id="mem_someone_else")
+        assert await pool.fetchval("select member_id from audit_trail where seq = 2") == \
+            "mem_someone_else"
+        code, output = await _audit(env, "verify")
+        assert code == 0, output
+        code, output = await _audit(env, "verify", f"--against={kept}", public)
+    assert code == 1
+    assert "does not pass through the anchor of seq=5" in output
+    assert "a record at or before seq=5 was rewritten" in output
+
+
+async def _audit(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """`puhui audit ARGS` as a process."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "puhui", "audit", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    return int(process.returncode or 0), (out + err).decode()
+
+
+@contextlib.asynccontextmanager
+async def _own_database(stack: StackConfig) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A database of the test's own, migrated by its owner, dropped afterwards."""
+    name = f"puhui_audit_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(stack.database_url)
+    await admin.execute(f'create database "{name}"')
+    url = stack.database_url.rsplit("/", 1)[0] + f"/{name}"
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        await db.migrate(pool)
+        yield url, pool
+    finally:
+        await pool.close()
+        await admin.execute(f'drop database "{name}" with (force)')
+        await admin.close()
+
+
+async def _rewrite_and_rehash(pool: asyncpg.Pool, seq: int, member_id: str) -> None:
+    links = [link_of(row) for row in await pool.fetch(f"{READ_CHAIN_FROM} where seq >= $1"
+                                                      " order by seq", seq)]
+    prev = links[0].prev_hash
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("set local session_replication_role = replica")
+        for i, link in enumerate(links):
+            record = dataclasses.replace(link.record, member_id=member_id) if i == 0 \
+                else link.record
+            moved = dataclasses.replace(link, record=record, prev_hash=prev)
+            prev = link_hash(prev, moved)
+            await conn.execute("update audit_trail set member_id = $2, prev_hash = $3, hash = $4"
+                               " where seq = $1", link.seq, record.member_id, moved.prev_hash,
+                               prev)
+        await conn.execute("update audit_chain_head set hash = $1", prev)
+
+
+async def _bypassing_the_trigger(pool: asyncpg.Pool, statement: str, *args: object) -> None:
+    """As the superuser can: with triggers off for the session (replica mode)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("set local session_replication_role = replica")
+        await conn.execute(statement, *args)

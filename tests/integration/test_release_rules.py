@@ -84,6 +84,8 @@ async def test_rule_3_a_block_before_the_issue_releases_nothing(stack: StackConf
 
 async def test_rule_4_a_registration_after_the_tick_pays_that_days_gift(stack: StackConfig) -> None:
     # the tick pays everyone born that day: a day of its own, far from other tests' members
+    # (other tests' ticks of the same day in other years pay this member too, by the same
+    # rule: only this tick's gift is this test's to check)
     rng = random.Random()
     day = f"{rng.randrange(2060, 2090)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}"
     tick = Feed()
@@ -100,5 +102,7 @@ async def test_rule_4_a_registration_after_the_tick_pays_that_days_gift(stack: S
                              [tick.member(0)], 1)
         rows = await pool.fetch(PAID, tick.member(0))
         await pool.execute("delete from days_started where event_id = $1", tick_id)
-    assert got == 1
-    assert [(r["source_event_id"], r["amount_fen"]) for r in rows] == [(tick_id, 10_000)]
+    assert got >= 1
+    paid = [(r["source_event_id"], r["amount_fen"]) for r in rows]
+    assert paid.count((tick_id, 10_000)) == 1
+    assert all(amount == 10_000 for _source, amount in paid)

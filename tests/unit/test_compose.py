@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from puhui.settings import METRICS_PORTS
+from puhui.settings import DATABASE_SERVICES, METRICS_PORTS, Connections, password_variable
 from puhui.stack import kafka
 from puhui.stack.config import (
     DEFAULT_KAFKA_PORT,
@@ -70,8 +70,9 @@ def test_every_puhui_variable_in_compose_is_read_by_the_code(compose: dict[str, 
     names = set(re.findall(r"PUHUI_[A-Z_]+", (REPO / "docker-compose.yml").read_text()))
     files = [p for d in ("puhui", "services") for p in (REPO / d).rglob("*.py")]
     source = "\n".join(p.read_text() for p in files)
+    passwords = {password_variable(service) for service in DATABASE_SERVICES}
     assert names
-    unread = sorted(name for name in names if name not in source)
+    unread = sorted(name for name in names - passwords if name not in source)
     assert not unread, f"docker-compose.yml sets variables no code reads: {unread}"
 
 
@@ -85,6 +86,7 @@ def test_every_service_runs_from_the_image_with_its_metrics_port(compose: dict[s
         env = service["environment"]
         assert {"PUHUI_KAFKA_BOOTSTRAP", "PUHUI_DATABASE_URL"} <= env.keys()
         assert env["PUHUI_METRICS_HOST"] == "0.0.0.0"  # noqa: S104  # scraped from another container
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     running = {name for name, service in services.items()
                if service.get("command", [""])[0] == "service"}
     assert running == set(DEFAULT_METRICS_PORTS) == set(METRICS_PORTS)
@@ -109,3 +111,21 @@ def test_grafana_is_provisioned_from_deploy(compose: dict[str, Any]) -> None:
         source = volume.split(":")[0]
         if source.startswith("./"):
             assert (REPO / source).is_dir(), f"{source} is mounted but missing"
+
+
+def test_services_sign_in_as_their_own_roles_and_only_migrate_is_the_owner(
+        compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in DEFAULT_METRICS_PORTS:
+        env = services[name]["environment"]
+        assert [key for key in env if key.startswith("PUHUI_DB_PASSWORD_")] == \
+            [password_variable(name)], f"{name} must hold its own role's password only"
+        signed_in = Connections.from_env({**env, password_variable(name): "pw"})
+        assert signed_in.service_database_url(name) == \
+            f"postgresql://puhui_{name}:pw@postgres:5432/puhui"
+    migrate = services["migrate"]
+    assert migrate["command"] == ["db", "migrate"]
+    assert migrate["environment"]["PUHUI_DATABASE_URL"].startswith("postgresql://puhui:")
+    assert {password_variable(s) for s in DATABASE_SERVICES} <= migrate["environment"].keys()
+    assert services["audit"]["environment"]["PUHUI_AUDIT_SIGNING_KEY"] == \
+        "/run/secrets/audit-anchors-key"

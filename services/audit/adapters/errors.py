@@ -11,7 +11,7 @@ from services.runtime.errors import TransientFailure
 
 
 class TrailMissing(Exception):
-    """The database has no audit trail yet: the audit service has never migrated it."""
+    """The database has no audit trail yet: its owner has never migrated it."""
 
 
 @asynccontextmanager
@@ -21,7 +21,7 @@ async def translated(what: str) -> AsyncIterator[None]:
         yield
     except asyncpg.UndefinedTableError:
         raise TrailMissing(
-            "this database has no audit trail: run the audit service once to create it"
+            "this database has no audit trail: run `puhui db migrate` as its owner first"
         ) from None
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
         raise TransientFailure(f"could not {what}: {type(error).__name__}: {error}") from None

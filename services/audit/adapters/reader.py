@@ -10,6 +10,7 @@ import asyncpg
 import orjson
 
 from services.audit.adapters.errors import translated
+from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import ChainHead, ChainLink
 from services.audit.domain.record import TrailRecord
 
@@ -18,10 +19,15 @@ READ_HEAD = "select seq, hash from audit_chain_head"
 READ_CHAIN = """
 select seq, audit_id, decision, reason, programme, member_id, card_id, source_event_id,
        source_topic, transaction_id, amount_fen, occurred_at, trace::text as trace,
-       prev_hash, hash
+       prev_hash, hash, recorded_at, format, actor
   from audit_trail
  order by seq
 """
+NEWEST_ANCHOR = """
+select seq, hash, signed_at, key_id, signature from audit_anchors where key_id = $1
+ order by seq desc, signed_at desc limit 1
+"""
+HASH_AT = "select hash from audit_trail where seq = $1"
 
 
 @asynccontextmanager
@@ -44,6 +50,18 @@ class TrailSnapshot:
         row = await self._conn.fetchrow(READ_HEAD)
         return ChainHead(row["seq"], row["hash"])
 
+    async def newest_anchor(self, key_id: str) -> Anchor | None:
+        """The newest anchor kept in the database that names the key `key_id`."""
+        row = await self._conn.fetchrow(NEWEST_ANCHOR, key_id)
+        if row is None:
+            return None
+        return Anchor(ChainHead(row["seq"], row["hash"]), row["signed_at"], row["key_id"],
+                      row["signature"])
+
+    async def hash_at(self, seq: int) -> bytes | None:
+        hashed: bytes | None = await self._conn.fetchval(HASH_AT, seq)
+        return hashed
+
     async def links(self) -> AsyncGenerator[ChainLink, None]:
         """Every link in seq order, through a server-side cursor."""
         async for row in self._conn.cursor(READ_CHAIN, prefetch=PREFETCH):
@@ -54,5 +72,6 @@ def link_of(row: Any) -> ChainLink:
     record = TrailRecord(
         row["audit_id"], row["decision"], row["reason"], row["programme"], row["member_id"],
         row["card_id"], row["source_event_id"], row["source_topic"], row["transaction_id"],
-        row["amount_fen"], row["occurred_at"], orjson.loads(row["trace"]))
-    return ChainLink(row["seq"], record, row["prev_hash"], row["hash"])
+        row["amount_fen"], row["occurred_at"], orjson.loads(row["trace"]), row["actor"])
+    return ChainLink(row["seq"], record, row["prev_hash"], row["hash"], row["recorded_at"],
+                     row["format"])

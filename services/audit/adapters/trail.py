@@ -8,8 +8,11 @@ from datetime import datetime
 
 import asyncpg
 
+from puhui.topics import AUDIT
 from services.audit.adapters.errors import translated
+from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import ChainHead, ChainLink
+from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
 from services.runtime.records import Rejected
 
@@ -21,7 +24,13 @@ MOVE_HEAD = "update audit_chain_head set seq = $1, hash = $2"
 RECORDED = "select audit_id from audit_trail where audit_id = any($1::text[])"
 COLUMNS = ("seq", "audit_id", "decision", "reason", "programme", "member_id", "card_id",
            "source_event_id", "source_topic", "transaction_id", "amount_fen", "occurred_at",
-           "trace", "prev_hash", "hash")
+           "trace", "prev_hash", "hash", "recorded_at", "format", "actor")
+KEEP_ANCHOR = """
+insert into audit_anchors (seq, hash, signed_at, key_id, signature) values ($1, $2, $3, $4, $5)
+on conflict do nothing
+"""
+ANCHOR_KEY = b"chain-anchor"
+"""The key of anchors on topic `audit`: one partition, so they stay in order."""
 
 
 @asynccontextmanager
@@ -54,10 +63,15 @@ class PostgresTrail:
     async def dead_letter(self, rejected: Sequence[Rejected], now: datetime) -> None:
         await record_dead_letters(self._conn, CONSUMER, rejected, now)
 
+    async def anchor(self, anchor: Anchor) -> None:
+        await self._conn.execute(KEEP_ANCHOR, anchor.head.seq, anchor.head.hash,
+                                 anchor.signed_at, anchor.key_id, anchor.signature)
+        await outbox.write(self._conn, [outbox.OutboxMessage(AUDIT, ANCHOR_KEY, anchor.to_json())])
+
 
 def _row(link: ChainLink) -> tuple[object, ...]:
     """A link as a row of `COLUMNS`."""
     r = link.record
     return (link.seq, r.audit_id, r.decision, r.reason, r.programme, r.member_id, r.card_id,
             r.source_event_id, r.source_topic, r.transaction_id, r.amount_fen, r.occurred_at,
-            r.trace_json(), link.prev_hash, link.hash)
+            r.trace_json(), link.prev_hash, link.hash, link.recorded_at, link.format, r.actor)

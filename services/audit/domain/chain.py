@@ -1,10 +1,21 @@
-"""The hash chain: each link hashes the previous link's hash and its record's canonical bytes.
+"""The hash chain: each link hashes the previous link's hash and its own bytes.
 
-    hash(seq = 1) = sha256(GENESIS || canonical_bytes(record 1))
-    hash(seq = n) = sha256(hash(seq = n - 1) || canonical_bytes(record n))
+    hash(seq = 1) = sha256(GENESIS || link_bytes(link 1))
+    hash(seq = n) = sha256(hash(seq = n - 1) || link_bytes(link n))
 
 `GENESIS` is 32 zero bytes. Seqs run 1, 2, 3... without gaps, so a removed, changed, inserted
 or reordered record breaks the chain at the first place it touches.
+
+A link's bytes depend on its format (the trail's `format` column):
+
+- format 2 (every link since migration 0006) hashes every column the finance Audit page
+  shows: the sorted-key JSON `{"format":2,"record":R,"recorded_at":T,"seq":N}`, where R is
+  the record's canonical document (record.py, with `actor`), T is `recorded_at` written like
+  `occurred_at`, and N the seq;
+- format 1 (the links recorded before) hashed the record's twelve-field document alone:
+  its `recorded_at` is not covered. Those links keep verifying as they were hashed; a link
+  in format 1 after one in format 2 breaks the chain, so the older format cannot be slipped
+  in later.
 """
 
 from __future__ import annotations
@@ -12,10 +23,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from services.audit.domain.record import TrailRecord
+from services.audit.domain.record import TrailRecord, utc_text
 
 GENESIS = bytes(32)
+FORMAT = 2
+"""The format new links are written in."""
+FORMATS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +54,15 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class ChainLink:
-    """A record in the chain: its place, the hash it follows and its own hash."""
+    """A record in the chain: its place, the hash it follows, its own hash, when the trail
+    took it and the format its hash was made in."""
 
     seq: int
     record: TrailRecord
     prev_hash: bytes
     hash: bytes
+    recorded_at: datetime
+    format: int = FORMAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +74,33 @@ class Break:
     problem: str
 
 
-def chain_hash(prev: bytes, record: TrailRecord) -> bytes:
-    """The hash of `record`'s link when it follows a link whose hash is `prev`."""
-    return _link_hash(prev, record.canonical_bytes())
+def link_hash(prev: bytes, link: ChainLink) -> bytes:
+    """What `link`'s hash must be when it follows a link whose hash is `prev`."""
+    if link.format == 1:
+        return _digest(prev, link.record.format_1_bytes())
+    return _digest(prev, format_2_bytes(link.seq, link.recorded_at, link.record.canonical_bytes()))
 
 
-def _link_hash(prev: bytes, canonical: bytes) -> bytes:
-    return hashlib.sha256(prev + canonical).digest()
+def format_2_bytes(seq: int, recorded_at: datetime, canonical: bytes) -> bytes:
+    """`{"format":2,"record":...,"recorded_at":...,"seq":...}` around a record's canonical
+    bytes: the keys in sorted order, so it is what orjson would write for the whole object."""
+    return b"".join((b'{"format":2,"record":', canonical, b',"recorded_at":"',
+                     utc_text(recorded_at).encode(), b'","seq":', str(seq).encode(), b"}"))
 
 
-def extend(head: ChainHead, entries: Iterable[Entry]) -> list[ChainLink]:
-    """The links that append `entries`, in order, after `head`."""
+def _digest(prev: bytes, data: bytes) -> bytes:
+    return hashlib.sha256(prev + data).digest()
+
+
+def extend(head: ChainHead, entries: Iterable[Entry], recorded_at: datetime) -> list[ChainLink]:
+    """The links (format 2) that append `entries`, in order, after `head`, all recorded at
+    `recorded_at`."""
     links = []
     seq, prev = head.seq, head.hash
     for entry in entries:
         seq += 1
-        digest = _link_hash(prev, entry.canonical)
-        links.append(ChainLink(seq, entry.record, prev, digest))
+        digest = _digest(prev, format_2_bytes(seq, recorded_at, entry.canonical))
+        links.append(ChainLink(seq, entry.record, prev, digest, recorded_at))
         prev = digest
     return links
 
@@ -82,6 +110,8 @@ class ChainWalk:
 
     def __init__(self) -> None:
         self.head = EMPTY
+        self.format = FORMATS[0]
+        self.format_1_links = 0
 
     def follow(self, link: ChainLink) -> Break | None:
         """None if `link` fits after the links followed so far; else where and why not."""
@@ -89,6 +119,8 @@ class ChainWalk:
         if problem is not None:
             return Break(link.seq, link.record.audit_id, problem)
         self.head = ChainHead(link.seq, link.hash)
+        self.format = link.format
+        self.format_1_links += link.format == 1
         return None
 
     def _problem(self, link: ChainLink) -> str | None:
@@ -97,9 +129,13 @@ class ChainWalk:
             return f"seq {expected} is missing"
         if link.seq < expected:
             return f"seq {link.seq} comes after seq {self.head.seq}"
+        if link.format not in FORMATS:
+            return f"format {link.format} is unknown"
+        if link.format < self.format:
+            return f"format {link.format} after format {self.format}"
         if link.prev_hash != self.head.hash:
             return "prev_hash differs"
-        if chain_hash(link.prev_hash, link.record) != link.hash:
+        if link_hash(link.prev_hash, link) != link.hash:
             return "hash differs"
         return None
 

@@ -1,13 +1,15 @@
 """An audit record as the trail holds it, and its canonical bytes.
 
-The canonical bytes of a record are what its link in the chain hashes. They are the UTF-8
-JSON text, as `orjson.dumps(document, option=orjson.OPT_SORT_KEYS)` writes it (keys sorted by
-code point at every depth, no whitespace, non-ASCII characters unescaped), of an object with
-exactly the twelve fields of `schemas.audit.AuditRecord`:
+The canonical bytes of a record are what its link in the chain hashes (with the link's own
+fields in format 2: services/audit/domain/chain.py). They are the UTF-8 JSON text, as
+`orjson.dumps(document, option=orjson.OPT_SORT_KEYS)` writes it (keys sorted by code point at
+every depth, no whitespace, non-ASCII characters unescaped), of an object with exactly the
+thirteen fields of `schemas.audit.AuditRecord`:
 
-    amount_fen, audit_id, card_id, decision, member_id, occurred_at, programme, reason,
-    source_event_id, source_topic, trace, transaction_id
+    actor, amount_fen, audit_id, card_id, decision, member_id, occurred_at, programme,
+    reason, source_event_id, source_topic, trace, transaction_id
 
+(format 1, the links recorded before migration 0006, has the twelve without `actor`),
 where a missing optional value is `null`; `occurred_at` is the instant in UTC written
 `YYYY-MM-DDTHH:MM:SS.ffffffZ` (always six fraction digits: the trail keeps the instant, not
 the offset the sender wrote); and `trace` is the list of steps, each an object with exactly
@@ -44,6 +46,8 @@ class TrailRecord:
     amount_fen: int
     occurred_at: datetime
     trace: TraceDocument
+    actor: str | None = None
+    """Who took a finance action (`name (role)`); None for the services' own decisions."""
 
     @classmethod
     def of(cls, record: AuditRecord) -> TrailRecord:
@@ -52,12 +56,17 @@ class TrailRecord:
         return cls(record.audit_id, record.decision, record.reason, record.programme,
                    record.member_id, record.card_id, record.source_event_id,
                    record.source_topic, record.transaction_id, record.amount_fen,
-                   record.occurred_at, trace)
+                   record.occurred_at, trace, record.actor)
 
     def canonical_bytes(self) -> bytes:
         """The bytes this record's link hashes (see the module docstring); raises
         `orjson.JSONEncodeError` for what JSON cannot carry (an integer beyond 64 bits, a
         lone surrogate) and `OverflowError` for an instant before year 1 in UTC."""
+        return orjson.dumps({**self._document(), "actor": self.actor},
+                            option=orjson.OPT_SORT_KEYS)
+
+    def format_1_bytes(self) -> bytes:
+        """The canonical bytes as format 1 defined them: the twelve fields, no `actor`."""
         return orjson.dumps(self._document(), option=orjson.OPT_SORT_KEYS)
 
     def trace_json(self) -> str:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from schemas.audit import AuditRecord
 from schemas.reasons import describe
+from services.audit.domain.anchor import MARKER, Anchor, NotAnAnchor
 from services.audit.domain.chain import Entry
 from services.audit.domain.record import TrailRecord
 from services.runtime.records import InboundRecord, Rejected
@@ -27,13 +28,16 @@ _TEXT_FIELDS = ("audit_id", "decision", "reason", "programme", "member_id", "car
 
 
 def admit(records: Sequence[InboundRecord]) -> tuple[list[Entry], list[Rejected]]:
-    """Split a batch into entries for the chain and rejected messages, keeping their order."""
+    """Split a batch into entries for the chain and rejected messages, keeping their order.
+    The chain's own anchors (also on topic `audit`) are neither: they are already kept."""
     entries: list[Entry] = []
     rejected: list[Rejected] = []
     for record in records:
         # a tombstone: aiokafka hands over None for the value, not bytes
         kept = record if record.value is not None else dataclasses.replace(record, value=b"")
-        result = read_entry(kept.value)
+        result = read_anchor(kept.value) if MARKER in kept.value else read_entry(kept.value)
+        if result is None:
+            continue
         if isinstance(result, Entry):
             entries.append(result)
         else:
@@ -54,6 +58,15 @@ def read_entry(value: bytes) -> Entry | str:
         return Entry(record, record.canonical_bytes())
     except (orjson.JSONEncodeError, OverflowError) as error:
         return f"has no canonical form: {error}"
+
+
+def read_anchor(value: bytes) -> str | None:
+    """None for an anchor, or the reason the message is neither an anchor nor a record."""
+    try:
+        Anchor.from_json(value)
+    except NotAnAnchor as error:
+        return f"not a chain anchor: {error}"
+    return None
 
 
 def _out_of_range(record: TrailRecord) -> str | None:

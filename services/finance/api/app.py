@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from services.finance.api import models, review, settle
+from services.finance.api import models, preferences, review, settle
 from services.finance.api.security import (
     CHALLENGE,
     COOKIE,
@@ -75,6 +75,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
                   description=__doc__ or "", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None)
     app.include_router(_session_router(secure_cookie))
+    app.include_router(preferences.router)
     app.include_router(review.router)
     app.include_router(settle.router)
     _handle_errors(app)

@@ -39,9 +39,14 @@ class Me(BaseModel):
 
 
 class TraceStep(BaseModel):
+    """One step as the engine recorded it (`rule`, `outcome` in words), and the same step as
+    a message key of the page's catalogues with its arguments (money in fen)."""
+
     rule: str
     outcome: str
     amount_fen: int | None = None
+    key: str = "trace.raw"
+    args: dict[str, str | int] = Field(default_factory=dict)
 
 
 class PayoutRow(BaseModel):
@@ -134,6 +139,7 @@ class MonthTotal(BaseModel):
 class Budget(BaseModel):
     programme: str
     title: str
+    title_en: str
     budget_fen: int
     used_fen: int
     left_fen: int
@@ -150,6 +156,9 @@ class Totals(BaseModel):
 class Programme(BaseModel):
     name: str
     title: str
+    """In Chinese, as the catalogue names it."""
+    title_en: str
+    """In English (the Chinese title where the catalogue gives none)."""
     yearly_budget_fen: int
 
 
@@ -271,3 +280,21 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
              422: "Invalid request", 429: "Too many wrong passwords: try again later",
              431: "Request headers too large"}
     return {code: {"model": Problem, "description": words[code]} for code in codes}
+
+
+class SpentDay(BaseModel):
+    day: date
+    spent_fen: int
+    """Spent from 1 January through this day, net of clawbacks."""
+
+
+class BurnDown(BaseModel):
+    programme: str
+    title: str
+    title_en: str
+    budget_fen: int
+    as_of: date
+    spent: list[SpentDay]
+    exhausted_on: date | None
+    projected_exhaustion: date | None
+    """At the pace so far, the day the budget runs out (null: not this year)."""

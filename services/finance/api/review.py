@@ -6,15 +6,18 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from puhui.engine.periods import SHANGHAI
-from services.finance.api import models, shape
-from services.finance.api.security import FinanceDep, Reviewer, RoleFirst
+from services.finance.api import exports, models, shape
+from services.finance.api.messages import DEFAULT, Language, LanguageQuery
+from services.finance.api.security import FinanceDep, Refusal, Reviewer, RoleFirst
+from services.finance.bootstrap import Finance
+from services.finance.domain.burndown import burn
 from services.finance.domain.dead_letters import mask_reason
-from services.finance.domain.files import VIEW_HEADER, cny, csv_line
 from services.finance.domain.masking import shown_name
+from services.finance.domain.staff import Staff
 from services.finance.domain.stream import MAX_PAGE, BadCursor, Cursor, PayoutFilter
 from services.finance.service_layer.audit import finance_action
 
@@ -41,7 +44,7 @@ def _cursor(text: str | None) -> Cursor | None:
     try:
         return None if text is None else Cursor.parse(text)
     except BadCursor as error:
-        raise HTTPException(422, f"cursor: {error}") from None
+        raise Refusal(422, f"cursor: {error}", "bad_cursor") from None
 
 
 @router.get("/payouts", response_model=models.PayoutPage)
@@ -78,34 +81,53 @@ async def payouts(
 
 @router.get("/payouts.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                             "description": "Every payout of the view, as CSV"}})
+                             "description": "Every payout of the view, as CSV (UTF-8, BOM)"}})
 async def payouts_csv(
     staff: Reviewer, fin: FinanceDep, programme: ProgrammeName = None, member_id: Text = None,
     merchant_id: Text = None, date_from: date | None = None, date_to: date | None = None,
     status: StatusName = None, min_fen: Fen = None, max_fen: Fen = None,
+    lang: LanguageQuery = DEFAULT,
 ) -> StreamingResponse:
-    """The whole filtered view as a CSV file (names masked for a viewer); the export is
-    recorded in the audit trail."""
+    """The whole filtered view as a CSV file (UTF-8 with a byte-order mark, headings in
+    `lang`, names masked for a viewer); the export is recorded in the audit trail."""
     where = _filter(programme, member_id, merchant_id, date_from, date_to, status, min_fen,
                     max_fen)
+    await _record_export(staff, fin, where, programme)
+    return exports.view_csv(_view_rows(staff, fin, where, lang), lang)
+
+
+@router.get("/payouts.xlsx", response_class=Response,
+            responses={200: {"content": {exports.XLSX: {"schema": {"type": "string"}}},
+                             "description": "Every payout of the view, as a workbook"}})
+async def payouts_xlsx(
+    staff: Reviewer, fin: FinanceDep, programme: ProgrammeName = None, member_id: Text = None,
+    merchant_id: Text = None, date_from: date | None = None, date_to: date | None = None,
+    status: StatusName = None, min_fen: Fen = None, max_fen: Fen = None,
+    lang: LanguageQuery = DEFAULT,
+) -> Response:
+    """The same view as an .xlsx workbook: typed cells, fen and yuan, frozen headings, a row
+    of totals; recorded in the audit trail like the CSV."""
+    where = _filter(programme, member_id, merchant_id, date_from, date_to, status, min_fen,
+                    max_fen)
+    await _record_export(staff, fin, where, programme)
+    rows = [values async for values in _view_rows(staff, fin, where, lang)]
+    return exports.view_xlsx(rows, lang)
+
+
+async def _record_export(staff: Staff, fin: Finance, where: PayoutFilter,
+                         programme: str | None) -> None:
     shown = ", ".join(f"{k}={v}" for k, v in vars_of(where).items()) or "everything"
     async with fin.settlement.store.transaction("record a view export") as unit:
         await unit.record([finance_action("view_exported", staff, fin.now(),
                                           programme=programme,
                                           details=[("view", f"payouts: {shown}")])])
 
-    async def lines() -> AsyncIterator[str]:
-        yield csv_line(VIEW_HEADER)
-        async for row in fin.views.payout_rows(where):
-            yield csv_line((
-                row["payout_id"], row["recorded_at"].isoformat(), row["occurred_at"].isoformat(),
-                row["programme"], row["kind"], row["member_id"],
-                shown_name(row["member_name"], staff.sees_personal_data), row["merchant_id"],
-                row["merchant_name"], row["amount_fen"], cny(row["amount_fen"]), row["status"],
-                row["batch_id"]))
 
-    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": 'attachment; filename="payouts.csv"'})
+async def _view_rows(staff: Staff, fin: Finance, where: PayoutFilter,
+                     lang: Language) -> AsyncIterator[tuple[object, ...]]:
+    async for row in fin.views.payout_rows(where):
+        name = shown_name(row["member_name"], staff.sees_personal_data)
+        yield exports.view_values(row, name, fin.catalogue, lang)
 
 
 def vars_of(where: PayoutFilter) -> dict[str, object]:
@@ -118,7 +140,7 @@ async def payout(payout_id: Id, staff: Reviewer, fin: FinanceDep) -> models.Payo
     """One payout, the rules that decided it, and the audit trail of its event and purchase."""
     row = await fin.views.payout(payout_id)
     if row is None:
-        raise HTTPException(404, f"no payout {payout_id}")
+        raise Refusal(404, f"no payout {payout_id}", "not_found")
     trail = await fin.views.payout_trail(row["source_event_id"], row["transaction_id"])
     return models.PayoutDetail(payout=shape.payout(row, staff),
                                trace=shape.trace(row["trace"], staff),
@@ -131,7 +153,7 @@ async def decision(audit_id: Id, staff: Reviewer, fin: FinanceDep) -> models.Dec
     """One decision of the audit trail (a payout, a cut, a denial, a hold...) and why."""
     row = await fin.views.decision(audit_id)
     if row is None:
-        raise HTTPException(404, f"no decision {audit_id}")
+        raise Refusal(404, f"no decision {audit_id}", "not_found")
     name = await fin.views.member_name(row["member_id"]) if row["member_id"] else None
     return models.DecisionDetail(
         decision=shape.decision(row, staff),
@@ -154,7 +176,8 @@ async def member_decisions(
 
 @router.get("/programmes", response_model=list[models.Programme])
 async def programmes(_: Reviewer, fin: FinanceDep) -> list[models.Programme]:
-    return [models.Programme(name=p.name, title=p.title, yearly_budget_fen=p.yearly_budget_fen)
+    return [models.Programme(name=p.name, title=p.title, title_en=p.title_en or p.title,
+                             yearly_budget_fen=p.yearly_budget_fen)
             for p in fin.catalogue.programmes]
 
 
@@ -173,13 +196,38 @@ async def totals(
     daily = await fin.views.daily_totals(first, end)
     monthly = await fin.views.monthly_totals(date(year, 1, 1), date(year + 1, 1, 1))
     spent = await fin.views.budget_spent(year)
-    budgets = [models.Budget(programme=p.name, title=p.title, budget_fen=p.yearly_budget_fen,
+    budgets = [models.Budget(programme=p.name, title=p.title, title_en=p.title_en or p.title,
+                             budget_fen=p.yearly_budget_fen,
                              used_fen=spent.get(p.name, 0),
                              left_fen=max(0, p.yearly_budget_fen - spent.get(p.name, 0)))
                for p in fin.catalogue.programmes]
     return models.Totals(year=year, month=month,
                          daily=[models.DayTotal(**row) for row in daily],
                          monthly=[models.MonthTotal(**row) for row in monthly], budgets=budgets)
+
+
+@router.get("/burndown", response_model=list[models.BurnDown])
+async def burndown(
+    _: Reviewer, fin: FinanceDep,
+    year: Annotated[int | None, Query(ge=2000, le=2999)] = None,
+) -> list[models.BurnDown]:
+    """Each programme's budget of `year` (default: this Shanghai year): spent by day, and
+    the projected day it runs out at the pace so far."""
+    today = fin.now().astimezone(SHANGHAI).date()
+    year = year or today.year
+    net: dict[str, dict[date, int]] = {}
+    for row in await fin.views.daily_totals(date(year, 1, 1), date(year + 1, 1, 1)):
+        net.setdefault(row["programme"], {})[row["day"]] = \
+            row["paid_fen"] - row["clawed_back_fen"]
+    out = []
+    for p in fin.catalogue.programmes:
+        made = burn(year, p.yearly_budget_fen, net.get(p.name, {}), today)
+        out.append(models.BurnDown(
+            programme=p.name, title=p.title, title_en=p.title_en or p.title,
+            budget_fen=made.budget_fen, as_of=made.as_of,
+            spent=[models.SpentDay(day=d, spent_fen=f) for d, f in made.spent],
+            exhausted_on=made.exhausted_on, projected_exhaustion=made.projected_exhaustion))
+    return out
 
 
 @router.get("/held", response_model=models.Held)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, UploadFile
+from fastapi import APIRouter, Query, Response, UploadFile
 
 from puhui.engine.periods import SHANGHAI
-from services.finance.api import models, shape
+from services.finance.api import exports, models, shape
+from services.finance.api.messages import DEFAULT, LanguageQuery
 from services.finance.api.review import Id
 from services.finance.api.security import (
     Approver,
     FinanceDep,
     Preparer,
+    Refusal,
     Reviewer,
     RoleFirst,
     Settler,
 )
+from services.finance.domain.files import Encoding
 from services.finance.domain.stream import MAX_PAGE
 
 router = APIRouter(prefix="/api", tags=["settlement"], route_class=RoleFirst,
@@ -52,7 +55,7 @@ async def prepare(body: models.PrepareBatch, staff: Preparer,
                   fin: FinanceDep) -> models.BatchRow:
     """Gather one programme's pending payouts of one Shanghai day into a new batch."""
     if body.programme not in {p.name for p in fin.catalogue.programmes}:
-        raise HTTPException(422, f"programme: no programme {body.programme}")
+        raise Refusal(422, f"programme: no programme {body.programme}", "unknown_programme")
     made = await fin.settlement.prepare(staff, body.programme, body.day)
     return await _batch_row(fin, made)
 
@@ -78,15 +81,24 @@ async def approve_batch(batch_id: Id, staff: Approver, fin: FinanceDep) -> model
 
 
 @router.post("/batches/{batch_id}/export", response_class=Response,
-             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                                          exports.XLSX: {"schema": {"type": "string"}}},
                               "description": "The bank's settlement file"},
                         **models.problem_responses(404, 409)})
-async def export(batch_id: Id, staff: Settler, fin: FinanceDep) -> Response:
-    """The settlement file of an approved batch, as CSV for the bank. The first export marks
-    the batch and its payouts exported; every export is recorded in the audit trail."""
-    name, text = await fin.settlement.export(staff, batch_id)
-    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+async def export(
+    batch_id: Id, staff: Settler, fin: FinanceDep,
+    format: Annotated[exports.Format, Query(description="csv for the bank, xlsx for people")]
+    = "csv",
+    encoding: Annotated[Encoding | None, Query(
+        description="the CSV's encoding (default: the server's --settlement-encoding)")] = None,
+    lang: LanguageQuery = DEFAULT,
+) -> Response:
+    """The settlement file of an approved batch: CSV for the bank (UTF-8 with a byte-order
+    mark, or GB18030), or its .xlsx twin. The first export marks the batch and its payouts
+    exported; every export is recorded in the audit trail."""
+    made = await fin.settlement.export(staff, batch_id)
+    return exports.settlement(made.name, made.lines, made.text, format,
+                              encoding or fin.settlement_encoding, lang)
 
 
 @router.post("/confirmations", response_model=models.Imported,
@@ -98,7 +110,7 @@ async def import_confirmation(file: UploadFile, staff: Settler,
     any line that does not fit is refused whole (422, each problem named)."""
     raw = await file.read(MAX_FILE + 1)
     if len(raw) > MAX_FILE:
-        raise HTTPException(413, "the file is larger than 64 MiB")
+        raise Refusal(413, "the file is larger than 64 MiB", "too_large")
     done = await fin.settlement.import_confirmation(staff, raw)
     return models.Imported(settled=done.settled, settled_fen=done.settled_fen,
                            failed=done.failed, failed_fen=done.failed_fen,
@@ -125,7 +137,7 @@ async def requeue(payout_id: Id, staff: Settler, fin: FinanceDep) -> models.Payo
 async def _batch_row(fin: FinanceDep, batch_id: str) -> models.BatchRow:
     row = await fin.views.batch(batch_id)
     if row is None:
-        raise HTTPException(404, f"no batch {batch_id}")
+        raise Refusal(404, f"no batch {batch_id}", "not_found")
     return models.BatchRow(**row)
 
 
@@ -133,5 +145,5 @@ async def _payout_row(fin: FinanceDep, payout_id: str,
                       staff: Reviewer) -> models.PayoutRow:
     row = await fin.views.payout(payout_id)
     if row is None:
-        raise HTTPException(404, f"no payout {payout_id}")
+        raise Refusal(404, f"no payout {payout_id}", "not_found")
     return shape.payout(row, staff)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from services.finance.api import models
+from services.finance.domain.explain import explain
 from services.finance.domain.masking import mask_outcome, shown_name
 from services.finance.domain.settlement import needs_own_approval
 from services.finance.domain.staff import Staff
@@ -22,11 +23,13 @@ def payout(row: Row, staff: Staff) -> models.PayoutRow:
 
 
 def trace(steps: list[dict[str, Any]], staff: Staff) -> list[models.TraceStep]:
+    """The steps as recorded (a birth date masked for a viewer), each with the message key
+    and arguments that say it in the reader's language."""
     clear = staff.sees_personal_data
-    return [models.TraceStep(rule=step.get("rule", ""),
-                             outcome=step.get("outcome", "") if clear
-                             else mask_outcome(step.get("outcome", "")),
-                             amount_fen=step.get("amount_fen")) for step in steps]
+    shown = [{**step, "outcome": step.get("outcome", "") if clear
+              else mask_outcome(str(step.get("outcome", "")))} for step in steps]
+    return [models.TraceStep(rule=s.rule, outcome=s.outcome, amount_fen=s.amount_fen, key=s.key,
+                             args=s.args) for s in explain(shown)]
 
 
 def decision(row: Row, staff: Staff) -> models.Decision:

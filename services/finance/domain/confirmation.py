@@ -4,7 +4,8 @@
     bat_green_commute_2027-03-10_1,pay_...,settled,BK20270311000123,
     bat_green_commute_2027-03-10_1,pay_...,failed,,account closed
 
-UTF-8 (a byte-order mark is allowed), comma-separated, the header line first.
+UTF-8 (a byte-order mark is allowed) or GB18030 (what many Chinese banks' batch systems
+write: a file that is not UTF-8 is read as GB18030), comma-separated, the header line first.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def parse(raw: bytes) -> list[Confirmation]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnreadableFile("the file is not UTF-8 text") from None
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise UnreadableFile("the file is neither UTF-8 nor GB18030 text") from None
     if "\x00" in text:
         raise UnreadableFile("the file holds a NUL character")
     rows = csv.reader(io.StringIO(text, newline=""))

@@ -8,10 +8,16 @@ MASK = "*"
 
 
 def mask_name(name: str | None) -> str | None:
-    """`张三丰` -> `张**`, `Li Wei` -> `L*****`: the first character, then one star for each."""
+    """Masked the usual Chinese way: `张三丰` -> `张*丰`, `李四` -> `李*`, `欧阳娜娜` ->
+    `欧**娜`, `Li Wei` -> `L****i`: the first and (from three characters) the last
+    character kept, a star for each one between."""
     if not name:
         return name
-    return name[0] + MASK * (len(name) - 1)
+    if len(name) == 1:
+        return MASK
+    if len(name) == 2:
+        return name[0] + MASK
+    return name[0] + MASK * (len(name) - 2) + name[-1]
 
 
 def shown_name(name: str | None, sees_personal_data: bool) -> str | None:

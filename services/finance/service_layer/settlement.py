@@ -15,7 +15,7 @@ from puhui.engine.money import yuan
 from puhui.engine.periods import start_of_day
 from services.finance.adapters.settlement import SettlementStore
 from services.finance.domain import confirmation
-from services.finance.domain.files import settlement_file
+from services.finance.domain.files import SettlementLine, settlement_file
 from services.finance.domain.settlement import (
     Batch,
     BatchStatus,
@@ -42,6 +42,15 @@ class FileRefused(Refused):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """A settlement file: its name without extension, its lines, the CSV text for the bank."""
+
+    name: str
+    lines: tuple[SettlementLine, ...]
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +111,10 @@ class Settlement:
                 member_id=payout.member_id, amount_fen=payout.amount_fen,
                 details=[("payout", f"{payout_id}: {yuan(payout.amount_fen)} CNY")])])
 
-    async def export(self, staff: Staff, batch: str) -> tuple[str, str]:
-        """The bank's settlement file of an approved batch: (file name, CSV text)."""
+    async def export(self, staff: Staff, batch: str) -> Exported:
+        """The bank's settlement file of an approved batch: its lines and its CSV text. A
+        line the file cannot carry verbatim refuses the export (`UnsafeLine`), changing
+        nothing."""
         now = self.now()
         async with self.store.transaction("export a batch") as unit:
             found = _found(await unit.lock_batch(batch), batch)
@@ -111,11 +122,12 @@ class Settlement:
             if found.status is BatchStatus.APPROVED:
                 await unit.mark_exported(batch, staff.username, now)
             lines = await unit.settlement_lines(batch)
+            text = settlement_file(batch, lines)
             await unit.record([finance_action(
                 "settlement_exported", staff, now, programme=found.programme,
                 amount_fen=sum(line.amount_fen for line in lines),
                 details=[("batch", f"{batch}: {len(lines)} lines for the bank")])])
-        return f"settlement_{batch}.csv", settlement_file(batch, lines)
+        return Exported(f"settlement_{batch}", tuple(lines), text)
 
     async def import_confirmation(self, staff: Staff, raw: bytes) -> Imported:
         """Apply the bank's confirmation: payouts settled or failed, all lines or none."""

@@ -1,6 +1,7 @@
 """The ledger's tables over asyncpg: lock, load a slice into a `Ledger`, write an outcome.
 
-SQL lives here as module constants; asyncpg errors are translated at `translate_errors`.
+SQL lives here as module constants; asyncpg errors are translated by the runtime's
+`translate_errors`, with the ledger's own `RACES`.
 Locks are taken in one global order, cards before members before budgets, each set sorted,
 so that concurrent batches (several instances, or enrolment beside disbursement) never
 deadlock and never decide on a stale limit or budget.
@@ -24,8 +25,8 @@ from schemas.payouts import Payout
 from services.ledger.adapters import rows
 from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
-from services.runtime.errors import TransientFailure
 from services.runtime.outbox import OutboxMessage
+from services.runtime.pg_errors import translate_errors
 from services.runtime.records import Rejected
 
 LOCK_KEYS = """
@@ -164,24 +165,14 @@ select p, k, m, g, a, s, t, pe, o, tr::jsonb, mi, mn from unnest($1::text[], $2:
 on conflict (payout_id) do nothing
 """
 
-_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-              asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
-              asyncpg.UniqueViolationError, asyncpg.CannotConnectNowError,
-              asyncpg.AdminShutdownError, asyncpg.QueryCanceledError)
+RACES = (asyncpg.UniqueViolationError,)
+"""Transient for the ledger alone: two instances that raced on a rebalance meet on a unique
+key; the loser's batch rolls back whole and is retried (docs/services.md)."""
 
 
 class LedgerInconsistent(Exception):
     """The database does not hold what the engine's outcome says it must: a bug, not a
     transient failure; the service stops loudly rather than write around it."""
-
-
-@contextlib.asynccontextmanager
-async def translate_errors(what: str) -> AsyncIterator[None]:
-    """Driver errors that a retry can cure become `TransientFailure`; none leaves adapters."""
-    try:
-        yield
-    except _TRANSIENT as exc:
-        raise TransientFailure(f"{what}: {type(exc).__name__}: {exc}") from None
 
 
 async def lock(conn: asyncpg.Connection, keys: Iterable[str]) -> None:
@@ -430,6 +421,6 @@ class PgLedgerStore:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgLedgerTransaction]:
-        async with (translate_errors("record a batch"), self.pool.acquire() as conn,
+        async with (translate_errors("record a batch", RACES), self.pool.acquire() as conn,
                     conn.transaction()):
             yield PgLedgerTransaction(conn)

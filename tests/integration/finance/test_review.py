@@ -60,12 +60,16 @@ async def test_a_viewer_sees_names_masked_and_others_in_clear(
         body = (await client.get(f"/api/payouts/{payout}", auth=staff.auth(role))).json()
         seen[role] = body["payout"]["member_name"]
         assert body["trace"][0]["rule"] == "matched"
-    assert seen == {Role.VIEWER: "李**", Role.PREPARER: "李小龙"}
+    assert seen == {Role.VIEWER: "李*龙", Role.PREPARER: "李小龙"}
     exported = await client.get("/api/payouts.csv", auth=staff.auth(Role.VIEWER),
-                                params={"member_id": f"{payouts.prefix}-m1"})
-    rows = list(csv.DictReader(io.StringIO(exported.text)))
+                                params={"member_id": f"{payouts.prefix}-m1", "lang": "en"})
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # Excel and WPS read it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert [(r["payout_id"], r["member_name"], r["amount_cny"]) for r in rows] == [
-        (payout, "李**", "7.00")]
+        (payout, "李*龙", "7.00")]
+    chinese = await client.get("/api/payouts.csv", auth=staff.auth(Role.VIEWER),
+                               params={"member_id": f"{payouts.prefix}-m1"})
+    assert chinese.content.decode("utf-8-sig").startswith("发放编号,记账时间,交易时间,")
     missing = await client.get(f"/api/payouts/{payouts.prefix}-none", auth=staff.auth(Role.VIEWER))
     assert missing.status_code == 404
 

@@ -81,7 +81,7 @@ async def test_export_then_the_banks_confirmation_settles_and_fails_payouts(
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     assert f"settlement_{batch_id}.csv" in exported.headers["content-disposition"]
-    lines = list(csv.DictReader(io.StringIO(exported.text)))
+    lines = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert [(r["payout_id"], r["direction"], r["amount_fen"]) for r in lines] == [
         (ok, "credit", "1000"), (bad, "debit", "300")]
     assert lines[0]["member_name"] == "张三丰"  # the bank needs the real name

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import EMPTY, ChainHead, ChainLink, extend
 from services.audit.service_layer.append import AuditTrail, record_batch
 from services.audit.service_layer.verification import (
@@ -30,13 +31,16 @@ class MemoryTrail:
         self.links: list[ChainLink] = []
         self.head = EMPTY
         self.dead: list[Rejected] = []
+        self.anchors: list[Anchor] = []
 
     @asynccontextmanager
     async def open(self) -> AsyncIterator[AuditTrail]:
         draft = MemoryTrail()
         draft.links, draft.head, draft.dead = list(self.links), self.head, list(self.dead)
+        draft.anchors = list(self.anchors)
         yield draft
         self.links, self.head, self.dead = draft.links, draft.head, draft.dead
+        self.anchors = draft.anchors
 
     async def lock_head(self) -> ChainHead:
         return self.head
@@ -53,6 +57,9 @@ class MemoryTrail:
     async def dead_letter(self, rejected: Sequence[Rejected], now: datetime) -> None:
         self.dead.extend(rejected)
 
+    async def anchor(self, anchor: Anchor) -> None:
+        self.anchors.append(anchor)
+
 
 async def _stream(links: Iterable[ChainLink]) -> AsyncIterator[ChainLink]:
     for link in links:
@@ -66,7 +73,7 @@ async def test_a_batch_joins_the_chain_and_moves_the_head() -> None:
     assert (first.appended, second.appended) == (2, 1)
     assert [link.seq for link in trail.links] == [1, 2, 3]
     assert trail.head == ChainHead(3, trail.links[-1].hash) == second.head
-    assert trail.links == extend(EMPTY, [entry(1), entry(2), entry(3)])
+    assert trail.links == extend(EMPTY, [entry(1), entry(2), entry(3)], NOW)
 
 
 async def test_a_redelivered_batch_adds_nothing() -> None:
@@ -86,7 +93,7 @@ async def test_dead_letters_commit_with_the_batch() -> None:
 
 
 async def test_an_intact_trail_verifies_with_its_count_and_head() -> None:
-    links = extend(EMPTY, [entry(i) for i in range(1, 4)])
+    links = extend(EMPTY, [entry(i) for i in range(1, 4)], NOW)
     seen: list[int] = []
     verdict = await verify_trail(_stream(links), ChainHead(3, links[-1].hash), seen.append)
     assert verdict == Verified(3, ChainHead(3, links[-1].hash))
@@ -100,7 +107,7 @@ async def test_an_empty_trail_verifies() -> None:
 
 
 async def test_a_tampered_record_is_named() -> None:
-    links = extend(EMPTY, [entry(i) for i in range(1, 4)])
+    links = extend(EMPTY, [entry(i) for i in range(1, 4)], NOW)
     record = dataclasses.replace(links[1].record, amount_fen=5)
     links[1] = dataclasses.replace(links[1], record=record)
     verdict = await verify_trail(_stream(links), ChainHead(3, links[-1].hash))
@@ -111,7 +118,7 @@ async def test_a_tampered_record_is_named() -> None:
 
 @pytest.mark.parametrize("keep", [2, 4])
 async def test_a_trail_that_ends_elsewhere_than_its_head_is_refused(keep: int) -> None:
-    links = extend(EMPTY, [entry(i) for i in range(1, 5)])
+    links = extend(EMPTY, [entry(i) for i in range(1, 5)], NOW)
     head = ChainHead(3, links[2].hash)
     verdict = await verify_trail(_stream(links[:keep]), head)
     assert isinstance(verdict, HeadMismatch)

@@ -30,7 +30,7 @@ def test_a_file_is_read_line_by_line() -> None:
     (HEADER + b"b1,p1,settled,,\r\n", "line 2: a settled payout needs its bank_reference"),
     (HEADER + b"b1,p1,settled\r\n", "line 2: 3 fields, 5 expected"),
     (HEADER + b",p1,settled,BK,\r\n", "line 2: batch_id and payout_id are required"),
-    (b"\xff\xfe", "not UTF-8"),
+    (b"\xff\xfe", "neither UTF-8 nor GB18030"),
     (HEADER + b"b1,p\x00,settled,BK,\r\n", "NUL"),
 ])
 def test_an_unreadable_file_names_its_first_problem(raw: bytes, problem: str) -> None:

@@ -16,7 +16,15 @@ from services.finance.domain.credentials import (
     token_digest,
     verify_password,
 )
-from services.finance.domain.files import SettlementLine, cny, csv_line, settlement_file
+from services.finance.domain.files import (
+    BOM,
+    Encoding,
+    SettlementLine,
+    UnsafeLine,
+    cny,
+    settlement_file,
+    view_line,
+)
 from services.finance.domain.masking import mask_name, mask_outcome, shown_name
 from services.finance.domain.roles import Permission, Role, may
 from services.finance.domain.stream import BadCursor, Cursor, PayoutFilter
@@ -41,12 +49,34 @@ def test_cny(fen: int, text: str) -> None:
     assert cny(fen) == text
 
 
-def test_a_cell_a_spreadsheet_would_run_is_defused() -> None:
-    assert csv_line(["=HYPERLINK(1)", "-3", "ok", None]) == "'=HYPERLINK(1),'-3,ok,\r\n"
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+1+2", "'+1+2"), ("-1+2", "'-1+2"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("-100", "-100"), (-100, "-100"),
+    ("-1.50", "-1.50"), ("张三", "张三"), (None, "")])
+def test_only_text_a_spreadsheet_would_run_is_defused(cell: object, written: str) -> None:
+    assert next(csv.reader(io.StringIO(view_line([cell, "ok"])))) == [written, "ok"]
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三丰", "张**"), ("Li Wei", "L*****"),
-                                              ("", ""), (None, None)])
+def test_the_bank_file_is_verbatim_and_refuses_a_formula() -> None:
+    line = SettlementLine("p1", "m1", "-王五", "c1", -300, "books", AT)
+    with pytest.raises(UnsafeLine, match="line 1 \\(p1\\)"):
+        settlement_file("b1", [line])
+    text = settlement_file("b1", [SettlementLine("p2", "m2", "王五", "c2", -300, "books", AT)])
+    assert "'" not in text
+    assert ",debit,300,3.00," in text
+
+
+def test_the_bank_file_in_either_encoding() -> None:
+    text = settlement_file("b1", [SettlementLine("p1", "m1", "张三", "c1", 100, "books", AT)])
+    assert Encoding.UTF8.bytes_of(text).startswith(BOM.encode("utf-8"))
+    gb = Encoding.GB18030.bytes_of(text)
+    assert "张三".encode("gb18030") in gb
+    assert gb.decode("gb18030") == text
+
+
+@pytest.mark.parametrize(("name", "masked"), [("张三丰", "张*丰"), ("李四", "李*"),
+                                              ("欧阳娜娜", "欧**娜"), ("王", "*"),
+                                              ("Li Wei", "L****i"), ("", ""), (None, None)])
 def test_names_are_masked_for_a_viewer(name: str | None, masked: str | None) -> None:
     assert mask_name(name) == masked
     assert shown_name(name, sees_personal_data=False) == masked

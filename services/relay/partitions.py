@@ -1,0 +1,26 @@
+"""Which partition an outbox row goes to: chosen by the relay, as Kafka's default would.
+
+The relay names the partition of every record itself, so that after a crash it knows where
+each pending row would have gone. A keyed row goes where Kafka's default partitioner (murmur2
+of the key, Java's and aiokafka's) sends it, so keys land on the partitions they always did;
+a row without a key (a dead letter of a message that had none) goes by its outbox id.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aiokafka.partitioner import murmur2
+
+
+@lru_cache(maxsize=65_536)
+def _hashed(key: bytes) -> int:
+    # a batch publishes a member's payout and its audit record under the same key
+    return int(murmur2(key)) & 0x7FFFFFFF
+
+
+def partition_for(key: bytes | None, outbox_id: int, partitions: int) -> int:
+    """The partition among `partitions` of a row with `key` (or none) and `outbox_id`."""
+    if key is None:
+        return outbox_id % partitions
+    return _hashed(key) % partitions

@@ -1,0 +1,101 @@
+"""The relay as a process, SIGKILLed mid-stream three times: every outbox row on its topic
+exactly once all the same."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from puhui.stack.config import StackConfig
+from services.runtime import outbox
+from tests.relay_topics import DATABASE, messages, on_topics, pool, topics
+
+METRICS_PORT = 45150
+SENT = "select count(*) from outbox where sent_at is not null"
+
+
+def start_relay(stack: StackConfig, dsn: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PUHUI_KAFKA_BOOTSTRAP": stack.bootstrap_servers,
+           "PUHUI_DATABASE_URL": dsn}
+    logs = stack.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with (logs / "service-relay-sigkill.log").open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "puhui", "service", "relay",
+                                 "--metrics-port", str(METRICS_PORT)],
+                                env=env, stdout=log, stderr=log)
+
+
+async def until(pool: asyncpg.Pool, query: str, done: int, seconds: float = 60.0) -> int:
+    deadline = asyncio.get_running_loop().time() + seconds
+    got = 0
+    while asyncio.get_running_loop().time() < deadline:
+        got = int(await pool.fetchval(query))
+        if got >= done:
+            break
+        await asyncio.sleep(0.02)
+    return got
+
+
+async def until_published_unmarked(pool: asyncpg.Pool, bootstrap: str,
+                                   topics: dict[str, int], after: int) -> None:
+    """Return once `after` rows are marked sent and the topics hold more than are marked:
+    the relay is between a publish and its mark."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
+            sent = int(await pool.fetchval(SENT))
+            published = sum((await consumer.end_offsets(partitions)).values())
+            if sent >= after and published > sent:
+                return
+            await asyncio.sleep(0.005)
+    finally:
+        await consumer.stop()
+
+
+async def test_a_relay_killed_mid_stream_publishes_every_row_once(
+        stack: StackConfig, pool: asyncpg.Pool, topics: dict[str, int]) -> None:
+    names, bootstrap = list(topics), stack.bootstrap_servers
+    rows = messages(names, 12_000, first=0)  # 25,200 rows: six batches of the relay
+    async with pool.acquire() as conn:
+        await outbox.write(conn, rows)
+    dsn = stack.database_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+    unmarked = []
+    for marked in (1, 10_000, 15_000):  # killed between a publish and its mark, three times
+        relay = start_relay(stack, dsn)
+        try:
+            await until_published_unmarked(pool, bootstrap, topics, marked)
+        finally:
+            relay.send_signal(signal.SIGKILL)
+            relay.wait(timeout=10)
+        unmarked.append(len(await on_topics(bootstrap, topics)) - await pool.fetchval(SENT))
+    assert max(unmarked) > 0, f"no kill left published rows unmarked ({unmarked}): untested"
+    assert await pool.fetchval(SENT) < len(rows)
+    relay = start_relay(stack, dsn)
+    try:
+        assert await until(pool, SENT, len(rows)) == len(rows)
+    finally:
+        relay.terminate()
+        relay.wait(timeout=30)
+
+    records = await on_topics(bootstrap, topics)
+    by_id = Counter(outbox_id for outbox_id, _ in records)
+    assert sorted(by_id) == sorted(r["id"] for r in await pool.fetch("select id from outbox"))
+    assert set(by_id.values()) == {1}
+    payout_ids = Counter(orjson.loads(value)["payout_id"] for _, value in records
+                         if b"payout_id" in value)
+    assert len(payout_ids) == 12_000
+    assert set(payout_ids.values()) == {1}
+
+
+__all__ = ["pool", "topics"]  # the fixtures, for pytest
