@@ -34,6 +34,10 @@ FETCH_RECORDS = 4_000
 Recorded = tuple[InboundEvent, Arrival]
 
 
+class ReplayMisplaced(RuntimeError):
+    """A partition would not be read from its beginning: the replay would miss events."""
+
+
 @dataclass
 class Counts:
     """What the replay read: events fed, dead letters skipped (by kind), events outside the
@@ -48,6 +52,7 @@ class Counts:
 @dataclass
 class _Partition:
     tp: TopicPartition
+    start: int
     end: int
     buffer: deque[ConsumerRecord[bytes, bytes]] = field(default_factory=deque)
 
@@ -62,6 +67,10 @@ class RecordedEvents:
         self.total = 0
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+            # an assigned partition is first placed by this policy, in the background; with
+            # the default "latest", that placement can land after a seek and leave the
+            # partition at its end (aiokafka keeps whichever offset answer comes last)
+            auto_offset_reset="earliest",
             isolation_level="read_committed", request_timeout_ms=10_000,
             # a partition read to its end would hold every fetch for the default 500 ms
             fetch_max_wait_ms=50, max_partition_fetch_bytes=4 * 1024 * 1024)
@@ -74,10 +83,19 @@ class RecordedEvents:
         self._consumer.assign(tps)
         starts = await self._consumer.beginning_offsets(tps)
         ends = await self._consumer.end_offsets(tps)
-        await self._consumer.seek_to_beginning(*tps)
         for tp in tps:
-            self._parts.setdefault(tp.topic, []).append(_Partition(tp, ends[tp]))
+            self._consumer.seek(tp, starts[tp])
+            self._parts.setdefault(tp.topic, []).append(_Partition(tp, starts[tp], ends[tp]))
+        for tp, (position, start) in (await self.positions()).items():
+            if position != start:
+                raise ReplayMisplaced(f"{tp.topic}[{tp.partition}] would be read from offset "
+                                      f"{position}, not from its beginning {start}")
         self.total = sum(ends[tp] - starts[tp] for tp in tps)
+
+    async def positions(self) -> dict[TopicPartition, tuple[int, int]]:
+        """Each partition's next offset to read, beside its beginning when opened."""
+        return {part.tp: (await self._consumer.position(part.tp), part.start)
+                for parts in self._parts.values() for part in parts}
 
     async def _partitions(self) -> list[TopicPartition]:
         """Every partition of the inbound topics, as the broker has them."""

@@ -17,11 +17,11 @@ from puhui.engine.catalogue import Catalogue
 from puhui.engine.simulator import Simulator
 from puhui.progress import counting
 from puhui.settings import Connections
-from puhui.simulate import payout_line
+from puhui.simulate_output import payout_line
 from puhui.simulate_report import Tally, show_held, show_summary
 from puhui.whatif import report
 from puhui.whatif.compare import compare
-from puhui.whatif.kafka_source import Counts, RecordedEvents
+from puhui.whatif.kafka_source import Counts, RecordedEvents, ReplayMisplaced
 from puhui.whatif.ledger import LedgerUnreachable, recorded_payouts
 from puhui.whatif.replay import Money, Replayed, replay
 from puhui.whatif.window import Window
@@ -56,6 +56,8 @@ def run_from_kafka(asked: Replay, connections: Connections | None = None) -> Non
         raise click.ClickException(
             f"no Kafka broker answers at {connections.kafka_bootstrap} ({error}); start it "
             "(`puhui stack up`) or set PUHUI_KAFKA_BOOTSTRAP") from None
+    except ReplayMisplaced as error:
+        raise click.ClickException(f"replay not started: {error}") from None
     _say_read(done.counts)
     show_held(simulator.held())
     if asked.summary:
