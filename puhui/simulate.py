@@ -22,11 +22,10 @@ from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from puhui.engine.decisions import ClawedBack, Paid
 from puhui.engine.simulator import Simulator
 from puhui.progress import progress
+from puhui.simulate_output import payout_line
 from puhui.simulate_report import BadLines, Tally, show_held, show_summary
 from schemas.decode import InboundEvent, Invalid, decode_value
-from schemas.payouts import Payout
 
-_PAYOUT_JSON = Payout.__pydantic_serializer__
 _MONEY = (Paid, ClawedBack)
 
 CHUNK = 4_096
@@ -150,12 +149,6 @@ def parse_line(line: bytes) -> InboundEvent | Invalid:
     if type(topic) is not str:
         return Invalid("topic: must be a string")
     return decode_value(topic, envelope["value"])
-
-
-def payout_line(decision: Paid | ClawedBack) -> bytes:
-    """One payout or clawback as a JSON line in the `payouts` format."""
-    # pydantic-core writes the validated model straight to JSON: faster than dict + orjson
-    return _PAYOUT_JSON.to_json(decision.to_payout()) + b"\n"
 
 
 @contextmanager

@@ -1,7 +1,8 @@
 """The steps that explain a decision: which rule matched, what each limit and the budget left.
 
-Steps are plain tuples on the hot path; `to_schema()` turns one into the `TraceStep` of the
-payout and audit contract only when a decision is published.
+Steps are plain tuples on the hot path; a step's `parts()` are the rule, the outcome in words
+and the amount of the `TraceStep` of the payout and audit contract, which `to_schema()` makes
+only when a decision is published (and `puhui simulate` writes as JSON directly).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from typing import NamedTuple, TypeAlias
 from puhui.engine.money import Fen, yuan
 from schemas.payouts import TraceStep
 
+Part: TypeAlias = tuple[str, str, Fen | None]
+"""A trace step's rule, its outcome in words, and the amount after it (None: unchanged)."""
+
 
 class Matched(NamedTuple):
     """The programme that takes the event, and what about the event made it match."""
@@ -18,8 +22,8 @@ class Matched(NamedTuple):
     programme: str
     on: str
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule="matched", outcome=f"{self.programme}: {self.on}")
+    def parts(self) -> Part:
+        return "matched", f"{self.programme}: {self.on}", None
 
 
 class Checked(NamedTuple):
@@ -28,8 +32,8 @@ class Checked(NamedTuple):
     rule: str
     outcome: str
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule=self.rule, outcome=self.outcome)
+    def parts(self) -> Part:
+        return self.rule, self.outcome, None
 
 
 class BaseAmount(NamedTuple):
@@ -38,10 +42,8 @@ class BaseAmount(NamedTuple):
     rule: str
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(
-            rule=f"amount_{self.rule}", outcome=yuan(self.amount_fen), amount_fen=self.amount_fen
-        )
+    def parts(self) -> Part:
+        return f"amount_{self.rule}", yuan(self.amount_fen), self.amount_fen
 
 
 class LimitCheck(NamedTuple):
@@ -55,13 +57,13 @@ class LimitCheck(NamedTuple):
     left: int
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def parts(self) -> Part:
         show = yuan if self.kind == "money" else str
         outcome = (
             f"{self.kind} {self.period}: used {show(self.used)} of {show(self.max)},"
             f" {show(self.left)} left"
         )
-        return TraceStep(rule=self.name, outcome=outcome, amount_fen=self.amount_fen)
+        return self.name, outcome, self.amount_fen
 
 
 class BudgetCheck(NamedTuple):
@@ -71,9 +73,9 @@ class BudgetCheck(NamedTuple):
     left: Fen
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def parts(self) -> Part:
         outcome = f"{self.year}: {yuan(self.left)} left"
-        return TraceStep(rule="budget", outcome=outcome, amount_fen=self.amount_fen)
+        return "budget", outcome, self.amount_fen
 
 
 class Clawback(NamedTuple):
@@ -86,12 +88,12 @@ class Clawback(NamedTuple):
     clawed_before_fen: Fen
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
+    def parts(self) -> Part:
         outcome = (
             f"refunded {yuan(self.refunded_fen)} of {yuan(self.purchase_fen)} that earned"
             f" {yuan(self.earned_fen)}; clawed back before {yuan(self.clawed_before_fen)}"
         )
-        return TraceStep(rule="clawback", outcome=outcome, amount_fen=self.amount_fen)
+        return "clawback", outcome, self.amount_fen
 
 
 class Final(NamedTuple):
@@ -99,8 +101,8 @@ class Final(NamedTuple):
 
     amount_fen: Fen
 
-    def to_schema(self) -> TraceStep:
-        return TraceStep(rule="final", outcome=yuan(self.amount_fen), amount_fen=self.amount_fen)
+    def parts(self) -> Part:
+        return "final", yuan(self.amount_fen), self.amount_fen
 
 
 Step: TypeAlias = Matched | Checked | BaseAmount | LimitCheck | BudgetCheck | Clawback | Final
@@ -108,4 +110,5 @@ Trace: TypeAlias = tuple[Step, ...]
 
 
 def to_schema(trace: Trace) -> list[TraceStep]:
-    return [step.to_schema() for step in trace]
+    return [TraceStep(rule=rule, outcome=outcome, amount_fen=amount)
+            for rule, outcome, amount in (step.parts() for step in trace)]
