@@ -49,9 +49,22 @@ class _Rate(ProgressColumn):
         return Text(f"{task.speed or 0:,.0f} events/s")
 
 
+def json_lines(total: int) -> Advance:
+    """`advance(done)` as one JSON line on stderr, `{"done": N, "total": M}`: progress for a
+    program that runs this one (the finance review's what-if runs)."""
+    def advance(done: int) -> None:
+        sys.stderr.write(f'{{"done": {done}, "total": {total}}}\n')
+        sys.stderr.flush()
+    return advance
+
+
 @contextmanager
-def counting(description: str, total: int) -> Iterator[Advance]:
-    """Like `progress`, for a count of events: events per second and the time left."""
+def counting(description: str, total: int, *, as_json: bool = False) -> Iterator[Advance]:
+    """Like `progress`, for a count of events: events per second and the time left (or, with
+    `as_json`, `json_lines`)."""
+    if as_json:
+        yield json_lines(total)
+        return
     if not sys.stderr.isatty() or total <= 0:
         yield _nothing
         return

@@ -73,10 +73,13 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("whatif-results"), show_default=True,
               help="With --against-ledger: where the JSON, CSV and PNG files go.")
+@click.option("--progress-json", is_flag=True,
+              help="With --from-kafka: progress as JSON lines on stderr instead of a bar.")
 def simulate(
     events: BinaryIO | None, catalogue_path: Path | None, budgets: tuple[str, ...],
     summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
     against_ledger: bool, in_force_path: Path | None, member_prefix: str, out_dir: Path,
+    progress_json: bool,
 ) -> None:
     """Decide every event in EVENTS (JSON lines, `-` for stdin) and print the payouts.
 
@@ -87,7 +90,7 @@ def simulate(
     catalogue = _catalogue(catalogue_path, budgets)
     if from_kafka or year is not None or since is not None or against_ledger:
         _from_kafka(events, catalogue, _in_force(in_force_path), summary, from_kafka, year,
-                    since, against_ledger, member_prefix, out_dir)
+                    since, against_ledger, member_prefix, out_dir, progress_json)
         return
     if events is None:
         raise click.UsageError("give EVENTS (a file, or - for stdin) or --from-kafka")
@@ -188,7 +191,8 @@ def _catalogue(path: Path | None, budgets: tuple[str, ...]) -> Catalogue:
 
 def _from_kafka(events: BinaryIO | None, catalogue: Catalogue, in_force: Catalogue,
                 summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
-                against_ledger: bool, member_prefix: str, out_dir: Path) -> None:
+                against_ledger: bool, member_prefix: str, out_dir: Path,
+                progress_json: bool) -> None:
     from puhui.whatif.run import Replay, run_from_kafka  # aiokafka: only a replay needs it
     from puhui.whatif.window import Window
 
@@ -203,7 +207,7 @@ def _from_kafka(events: BinaryIO | None, catalogue: Catalogue, in_force: Catalog
     else:
         raise click.UsageError("--from-kafka needs one of --year YYYY or --since YYYY-MM-DD")
     run_from_kafka(Replay(window, catalogue, in_force, against_ledger, member_prefix, out_dir,
-                          summary))
+                          summary, progress_json))
 
 
 def _in_force(path: Path | None) -> Catalogue:

@@ -40,6 +40,7 @@ class Replay:
     member_prefix: str
     out_dir: Path
     summary: bool
+    progress_json: bool = False
 
 
 def run_from_kafka(asked: Replay, connections: Connections | None = None) -> None:
@@ -73,7 +74,7 @@ async def _replay(asked: Replay, bootstrap: str) -> tuple[Replayed, Simulator, T
     out = None if asked.against_ledger else click.get_binary_stream("stdout")
     try:
         await source.open()
-        with counting("replaying", source.total) as advance:
+        with counting("replaying", source.total, as_json=asked.progress_json) as advance:
             done = await replay(source, simulator, asked.member_prefix,
                                 _writer(out, tally), advance)
     finally:
