@@ -107,7 +107,7 @@ FINANCE = Workload(
     live_path="/api/openapi.json", ready_path="/api/openapi.json",
     # not benchmarked: an HTTP app with a pool of 8; requests are a guess
     sizing=Sizing(cpu_millicores=100, memory_request_mi=192),
-    replicas=2, kafka=False, scraped=False)
+    replicas=2, kafka=True, scraped=False)  # kafka: the What if page replays the record
 
 OTHER_WORKLOADS: tuple[Workload, ...] = (FINANCE,)
 
