@@ -84,7 +84,8 @@ def test_finance_review_is_behind_a_service_and_probed_on_its_schema(name: str) 
     (svc,) = find(documents, "Service", "finance")
     assert svc["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http",
                                      "protocol": "TCP"}]
-    assert "PUHUI_KAFKA_BOOTSTRAP" not in _env(container)
+    # the What if page replays the inbound topics from the broker
+    assert _env(container)["PUHUI_KAFKA_BOOTSTRAP"] == "puhui-kafka-bootstrap:9092"
 
 
 def test_every_puhui_variable_in_the_manifests_is_read_by_the_code() -> None:
