@@ -1,19 +1,16 @@
 """The steps that explain a decision: which rule matched, what each limit and the budget left.
 
-Steps are plain tuples on the hot path; a step's `parts()` are the rule, the outcome in words
-and the amount of the `TraceStep` of the payout and audit contract, which `to_schema()` makes
-only when a decision is published (and `puhui simulate` writes as JSON directly).
+Steps are plain tuples on the hot path. `to_value()` gives a step as the JSON of the payout
+and audit contract's `TraceStep` (what the ledger publishes, `puhui.engine.wire`);
+`to_schema()` gives the `TraceStep` itself, validated, from that same value.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from puhui.engine.money import Fen, yuan
 from schemas.payouts import TraceStep
-
-Part: TypeAlias = tuple[str, str, Fen | None]
-"""A trace step's rule, its outcome in words, and the amount after it (None: unchanged)."""
 
 
 class Matched(NamedTuple):
@@ -22,8 +19,8 @@ class Matched(NamedTuple):
     programme: str
     on: str
 
-    def parts(self) -> Part:
-        return "matched", f"{self.programme}: {self.on}", None
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": "matched", "outcome": f"{self.programme}: {self.on}", "amount_fen": None}
 
 
 class Checked(NamedTuple):
@@ -32,8 +29,8 @@ class Checked(NamedTuple):
     rule: str
     outcome: str
 
-    def parts(self) -> Part:
-        return self.rule, self.outcome, None
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": self.rule, "outcome": self.outcome, "amount_fen": None}
 
 
 class BaseAmount(NamedTuple):
@@ -42,8 +39,9 @@ class BaseAmount(NamedTuple):
     rule: str
     amount_fen: Fen
 
-    def parts(self) -> Part:
-        return f"amount_{self.rule}", yuan(self.amount_fen), self.amount_fen
+    def to_value(self) -> dict[str, Any]:
+        rule = f"amount_{self.rule}"
+        return {"rule": rule, "outcome": yuan(self.amount_fen), "amount_fen": self.amount_fen}
 
 
 class LimitCheck(NamedTuple):
@@ -57,13 +55,13 @@ class LimitCheck(NamedTuple):
     left: int
     amount_fen: Fen
 
-    def parts(self) -> Part:
+    def to_value(self) -> dict[str, Any]:
         show = yuan if self.kind == "money" else str
         outcome = (
             f"{self.kind} {self.period}: used {show(self.used)} of {show(self.max)},"
             f" {show(self.left)} left"
         )
-        return self.name, outcome, self.amount_fen
+        return {"rule": self.name, "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class BudgetCheck(NamedTuple):
@@ -73,9 +71,9 @@ class BudgetCheck(NamedTuple):
     left: Fen
     amount_fen: Fen
 
-    def parts(self) -> Part:
+    def to_value(self) -> dict[str, Any]:
         outcome = f"{self.year}: {yuan(self.left)} left"
-        return "budget", outcome, self.amount_fen
+        return {"rule": "budget", "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class Clawback(NamedTuple):
@@ -88,12 +86,12 @@ class Clawback(NamedTuple):
     clawed_before_fen: Fen
     amount_fen: Fen
 
-    def parts(self) -> Part:
+    def to_value(self) -> dict[str, Any]:
         outcome = (
             f"refunded {yuan(self.refunded_fen)} of {yuan(self.purchase_fen)} that earned"
             f" {yuan(self.earned_fen)}; clawed back before {yuan(self.clawed_before_fen)}"
         )
-        return "clawback", outcome, self.amount_fen
+        return {"rule": "clawback", "outcome": outcome, "amount_fen": self.amount_fen}
 
 
 class Final(NamedTuple):
@@ -101,8 +99,8 @@ class Final(NamedTuple):
 
     amount_fen: Fen
 
-    def parts(self) -> Part:
-        return "final", yuan(self.amount_fen), self.amount_fen
+    def to_value(self) -> dict[str, Any]:
+        return {"rule": "final", "outcome": yuan(self.amount_fen), "amount_fen": self.amount_fen}
 
 
 Step: TypeAlias = Matched | Checked | BaseAmount | LimitCheck | BudgetCheck | Clawback | Final
@@ -110,5 +108,4 @@ Trace: TypeAlias = tuple[Step, ...]
 
 
 def to_schema(trace: Trace) -> list[TraceStep]:
-    return [TraceStep(rule=rule, outcome=outcome, amount_fen=amount)
-            for rule, outcome, amount in (step.parts() for step in trace)]
+    return [TraceStep(**step.to_value()) for step in trace]

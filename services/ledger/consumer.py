@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from puhui.engine.decisions import ClawedBack, Held, Paid
+from puhui.engine.decisions import ClawedBack, Decision, Held, Paid
 from services.ledger.service_layer.recorder import BatchReport, Recorder
 from services.runtime.dlq_guard import DeadLetterGuard
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
@@ -94,25 +94,57 @@ class LedgerConsumer:
         report.dead_letters += part.dead_letters
 
     def _count(self, records: Sequence[InboundRecord], report: BatchReport) -> None:
+        """Metrics once per label set of the batch, not once per event."""
         m = self.metrics
         for topic, count in Counter(record.topic for record in records).items():
             m.events_consumed.labels(topic).inc(count)
         m.duplicates.inc(report.duplicates)
         for dead in report.dead_letters:
             m.dead_lettered(dead.record.topic, dead.kind)
+        tally = _Tally()
         now = datetime.now(UTC)
         for d in report.decisions:
-            m.decisions.labels(d.programme or "", d.decision, _reason_label(d.reason)).inc()
-            if isinstance(d, Paid):
-                m.payouts.labels(d.programme or "", "payout").inc()
-                m.payout_fen.labels(d.programme or "").inc(d.amount_fen)
-                m.payout_latency.observe(max((now - d.occurred_at).total_seconds(), 0.0))
-            elif isinstance(d, ClawedBack):
-                m.payouts.labels(d.programme or "", "clawback").inc()
-                m.clawback_fen.labels(d.programme or "").inc(-d.amount_fen)
-            elif isinstance(d, Held):
-                m.events_held.labels(d.waiting_for).inc()
+            tally.add(d, now)
+        tally.publish(m)
 
+
+class _Tally:
+    """A batch's decisions summed by label set, so each labelled metric is touched once."""
+
+    def __init__(self) -> None:
+        self.decisions: Counter[tuple[str, str, str]] = Counter()
+        self.payouts: Counter[tuple[str, str]] = Counter()
+        self.payout_fen: Counter[str] = Counter()
+        self.clawback_fen: Counter[str] = Counter()
+        self.held: Counter[str] = Counter()
+        self.latencies: list[float] = []
+
+    def add(self, d: Decision, now: datetime) -> None:
+        programme = d.programme or ""
+        self.decisions[(programme, d.decision, _reason_label(d.reason))] += 1
+        if isinstance(d, Paid):
+            self.payouts[(programme, "payout")] += 1
+            self.payout_fen[programme] += d.amount_fen
+            self.latencies.append(max((now - d.occurred_at).total_seconds(), 0.0))
+        elif isinstance(d, ClawedBack):
+            self.payouts[(programme, "clawback")] += 1
+            self.clawback_fen[programme] -= d.amount_fen
+        elif isinstance(d, Held):
+            self.held[d.waiting_for] += 1
+
+    def publish(self, m: ServiceMetrics) -> None:
+        for labels, n in self.decisions.items():
+            m.decisions.labels(*labels).inc(n)
+        for (programme, kind), n in self.payouts.items():
+            m.payouts.labels(programme, kind).inc(n)
+        for programme, fen in self.payout_fen.items():
+            m.payout_fen.labels(programme).inc(fen)
+        for programme, fen in self.clawback_fen.items():
+            m.clawback_fen.labels(programme).inc(fen)
+        for waiting_for, n in self.held.items():
+            m.events_held.labels(waiting_for).inc(n)
+        for seconds in self.latencies:
+            m.payout_latency.observe(seconds)
 
 def _unprocessable(decoded: Decoded, error: Exception) -> Rejected:
     reason = f"recording failed for good: {_described(error)}"

@@ -12,6 +12,7 @@ from puhui.engine.decisions import ClawedBack, Decision, Paid
 from puhui.engine.simulator import Simulator
 from puhui.synthetic.feed import FeedPlan, feed
 from schemas.decode import Invalid, decode_value
+from schemas.payouts import Payout
 from services.ledger.service_layer.published import outbox_messages, payouts_of
 
 
@@ -34,7 +35,11 @@ def test_the_feed_has_every_kind_of_decision(decisions: list[Decision]) -> None:
 def test_payouts_are_the_engines(decisions: list[Decision]) -> None:
     money = [d for d in decisions if isinstance(d, Paid | ClawedBack)]
     published = payouts_of(decisions)
-    assert [p.payout for p in published] == [d.to_payout() for d in money]
+    columns = [name for name in Payout.model_fields if name != "trace"]
+    assert [{name: getattr(p, name) for name in columns} for p in published] == \
+        [d.to_payout().model_dump(exclude={"trace"}) for d in money]
+    assert [p.trace for p in published] == \
+        [[s.model_dump(mode="json") for s in d.to_payout().trace] for d in money]
     assert [p.body for p in published] == [d.to_payout().model_dump_json().encode()
                                            for d in money]
     assert [orjson.loads(p.trace_json) for p in published] == \

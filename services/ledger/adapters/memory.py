@@ -16,11 +16,14 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
+
 from puhui.engine.apply import apply
 from puhui.engine.outcome import Outcome
 from puhui.engine.periods import MonthDay, celebrated_on
 from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
 from schemas.payouts import Payout
+from services.ledger.service_layer.store import PayoutColumns
 from services.runtime.outbox import OutboxMessage
 from services.runtime.records import Rejected
 
@@ -29,9 +32,18 @@ Position = tuple[str, int, int]
 
 @dataclass
 class StoredPayout:
-    payout: Payout
+    payout: PayoutColumns
     trace_json: str
     merchant: tuple[str, str] | None
+
+    def as_payout(self) -> Payout:
+        """The row as the contract's `Payout`, validated (what a reader of the table gets)."""
+        p = self.payout
+        return Payout.model_validate({
+            "payout_id": p.payout_id, "member_id": p.member_id, "programme": p.programme,
+            "amount_fen": p.amount_fen, "kind": p.kind, "source_event_id": p.source_event_id,
+            "transaction_id": p.transaction_id, "period": p.period,
+            "occurred_at": p.occurred_at, "trace": orjson.loads(self.trace_json)})
 
 
 @dataclass
@@ -110,7 +122,7 @@ class MemoryLedgerTransaction:
         apply(self.t.ledger, Outcome(holds_released=outcome.holds_released))
         self.t.names.update(names)
 
-    async def save_payouts(self, payouts: Sequence[Payout], traces: Sequence[str],
+    async def save_payouts(self, payouts: Sequence[PayoutColumns], traces: Sequence[str],
                            merchants: Mapping[str, tuple[str, str]]) -> None:
         for payout, trace in zip(payouts, traces, strict=True):
             merchant = merchants.get(payout.source_event_id)

@@ -21,8 +21,8 @@ from puhui.engine.periods import MonthDay, celebrated_on, month_day
 from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, Usage, UsageKey
 from schemas import card_transactions, member_enrolment
 from schemas.card_transactions import CardTransaction
-from schemas.payouts import Payout
 from services.ledger.adapters import rows
+from services.ledger.service_layer.store import PayoutColumns
 from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
 from services.runtime.outbox import OutboxMessage
@@ -344,7 +344,7 @@ async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict
                            [h[-1].member_id for _, h in cards])
 
 
-async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[Payout],
+async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[PayoutColumns],
                        traces: Sequence[str], merchants: Mapping[str, tuple[str, str]]) -> None:
     """Insert payouts, each with its trace as JSON text; card ones carry the merchant of
     their source swipe."""
@@ -401,7 +401,7 @@ class PgLedgerTransaction:
     async def save(self, outcome: Outcome, names: Mapping[str, str]) -> None:
         await save(self.conn, outcome, dict(names))
 
-    async def save_payouts(self, payouts: Sequence[Payout], traces: Sequence[str],
+    async def save_payouts(self, payouts: Sequence[PayoutColumns], traces: Sequence[str],
                            merchants: Mapping[str, tuple[str, str]]) -> None:
         await save_payouts(self.conn, payouts, traces, merchants)
 

@@ -1,32 +1,44 @@
-"""What a batch publishes, each piece built and validated once.
+"""What a batch publishes, each piece built once, straight to the contract's JSON.
 
-A payout's trace steps are made once and shared by its payout and its audit record (the
-engine's `to_payout()` and `to_audit()` would each make them); a payout is dumped once, and
-its trace column is cut from that dump. `tests/unit/test_published.py` holds the result equal
-to the engine's own `to_payout()` and `to_audit()`.
+A payout's trace is made once and shared by its payout, its audit record and the `trace`
+column; the JSON comes from `puhui.engine.wire` (the same bytes as the contract models'
+`model_dump_json()`, without building and validating the models again on the hot path).
+`tests/unit/test_published.py` holds the result equal to the engine's own `to_payout()` and
+`to_audit()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-import orjson
-
+from puhui.engine import wire
 from puhui.engine.decisions import ClawedBack, Decision, Paid
 from schemas import audit, payouts
-from schemas.audit import AuditRecord
-from schemas.payouts import Payout, TraceStep
+from schemas.payouts import PayoutKind
 from services.runtime.outbox import OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)
 class PublishedPayout:
-    payout: Payout
+    """A payout's columns (the fields of `schemas.payouts.Payout` but its trace), and what
+    is published of it."""
+
+    payout_id: str
+    member_id: str
+    programme: str
+    amount_fen: int
+    kind: PayoutKind
+    source_event_id: str
+    transaction_id: str | None
+    period: str
+    occurred_at: datetime
     body: bytes
     """The payout as published on `payouts`."""
     trace_json: str
     """Its trace alone, for the `payouts` table."""
+    trace: list[wire.JsonObject]
 
 
 def payouts_of(decisions: Sequence[Decision]) -> list[PublishedPayout]:
@@ -34,31 +46,25 @@ def payouts_of(decisions: Sequence[Decision]) -> list[PublishedPayout]:
     found = []
     for decision in decisions:
         if isinstance(decision, Paid | ClawedBack):
-            payout = decision.to_payout()
-            value = payout.model_dump(mode="json")
-            found.append(PublishedPayout(payout, orjson.dumps(value),
-                                         orjson.dumps(value["trace"]).decode()))
+            trace = wire.trace_value(decision.trace)
+            value = wire.payout_value(decision, trace)
+            found.append(PublishedPayout(
+                value["payout_id"], value["member_id"], value["programme"],
+                decision.amount_fen, decision.payout_kind, decision.source_event_id,
+                decision.transaction_id, value["period"], decision.occurred_at,
+                wire.dumps(value), wire.dumps(trace).decode(), trace))
     return found
 
 
 def outbox_messages(decisions: Sequence[Decision],
                     money: Sequence[PublishedPayout]) -> list[OutboxMessage]:
     """Every payout on `payouts` (key: member), then every decision's audit record."""
-    messages = [OutboxMessage(payouts.TOPIC, p.payout.member_id.encode(), p.body) for p in money]
-    traces = iter(p.payout.trace for p in money)
+    messages = [OutboxMessage(payouts.TOPIC, p.member_id.encode(), p.body) for p in money]
+    traces = iter(p.trace for p in money)
     for decision in decisions:
         key = (decision.member_id or decision.source_event_id).encode()
-        record = audit_record(decision, next(traces)) \
-            if isinstance(decision, Paid | ClawedBack) else decision.to_audit()
-        messages.append(OutboxMessage(audit.TOPIC, key, record.model_dump_json().encode()))
+        trace = next(traces) if isinstance(decision, Paid | ClawedBack) \
+            else wire.trace_value(decision.trace)
+        messages.append(OutboxMessage(audit.TOPIC, key,
+                                      wire.dumps(wire.audit_value(decision, trace))))
     return messages
-
-
-def audit_record(decision: Decision, trace: list[TraceStep]) -> AuditRecord:
-    """`decision.to_audit()`, with trace steps already made."""
-    return AuditRecord(
-        audit_id=decision.audit_id, decision=decision.decision, reason=decision.reason,
-        programme=decision.programme, member_id=decision.member_id, card_id=decision.card_id,
-        source_event_id=decision.source_event_id, source_topic=decision.source_topic,
-        transaction_id=decision.transaction_id, amount_fen=decision.amount_fen,
-        occurred_at=decision.occurred_at, trace=trace)

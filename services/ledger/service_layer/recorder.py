@@ -86,7 +86,7 @@ class Recorder:
         merged = merge(outcomes)
         money = published.payouts_of(merged.decisions)
         await tx.save(merged, _names(events))
-        await tx.save_payouts([p.payout for p in money], [p.trace_json for p in money], merchants)
+        await tx.save_payouts(money, [p.trace_json for p in money], merchants)
         await tx.write_outbox(published.outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report

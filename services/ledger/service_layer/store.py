@@ -20,12 +20,35 @@ from typing import Protocol
 from puhui.engine.outcome import Outcome
 from puhui.engine.periods import MonthDay
 from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
-from schemas.payouts import Payout
 from services.runtime.outbox import OutboxMessage
 from services.runtime.records import Rejected
 
 Merchants = Mapping[str, tuple[str, str]]
 """source event id -> (merchant id, merchant name) of a card payout's swipe."""
+
+
+class PayoutColumns(Protocol):
+    """What the payouts table keeps of a payout beside its trace: a `schemas.payouts.Payout`,
+    or the ledger's own `PublishedPayout`, which is built without validating it again."""
+
+    @property
+    def payout_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def programme(self) -> str: ...
+    @property
+    def amount_fen(self) -> int: ...
+    @property
+    def source_event_id(self) -> str: ...
+    @property
+    def transaction_id(self) -> str | None: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
 
 
 class LedgerTransaction(Protocol):
@@ -72,7 +95,7 @@ class LedgerTransaction(Protocol):
         """Every effect of `outcome` (a batch's merged one), and members' `names`."""
         ...
 
-    async def save_payouts(self, payouts: Sequence[Payout], traces: Sequence[str],
+    async def save_payouts(self, payouts: Sequence[PayoutColumns], traces: Sequence[str],
                            merchants: Merchants) -> None:
         """Insert payouts (a payout id already there is left alone)."""
         ...

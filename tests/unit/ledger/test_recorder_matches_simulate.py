@@ -142,7 +142,7 @@ async def test_the_services_pay_what_simulate_pays(data: st.DataObject, feed: li
     store, recorded = await _replay(feed, catalogue, schedule)
     assert sorted(d.event.event_id for d in recorded) == sorted(e.event_id for e in feed)
     payouts, audit = _simulated(recorded, catalogue)
-    stored = [s.payout.model_dump(mode="json") for s in store.tables.payouts.values()]
+    stored = [s.as_payout().model_dump(mode="json") for s in store.tables.payouts.values()]
     published = [orjson.loads(m.value) for m in store.tables.outbox if m.topic == "audit"]
     assert stored == payouts
     assert published == audit

@@ -1,0 +1,86 @@
+"""Decisions as the JSON the contract publishes, built straight from the engine's values.
+
+`to_payout()` and `to_audit()` build the contract's pydantic models (`schemas.payouts.Payout`,
+`schemas.audit.AuditRecord`), which validate every field again; on the hot path that was a
+third of the ledger's CPU per card event. These functions give the same JSON values (and,
+through `dumps`, the same bytes as the models' `model_dump_json()`), which
+`tests/unit/engine/test_wire.py` holds equal on every kind of decision of a generated feed
+and on hypothesis-generated times, offsets and texts. The models stay the contract: its
+field order is theirs, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import AwareDatetime, TypeAdapter
+
+from puhui.engine.decisions import ClawedBack, Decision, Paid
+from puhui.engine.trace import Trace
+
+JsonObject = dict[str, Any]
+_OPTIONS = orjson.OPT_UTC_Z
+"""pydantic writes a UTC time with `Z` and any other offset as `+hh:mm`; so does this."""
+
+
+_PYDANTIC_TIME = TypeAdapter(AwareDatetime)
+
+
+def _time(moment: datetime) -> datetime | str:
+    """`moment` for `dumps`: orjson writes a whole-minute offset as pydantic does; an offset
+    with seconds (which both cut to minutes, differently) is written by pydantic itself."""
+    offset = moment.utcoffset()
+    if offset is None or offset.seconds % 60 or offset.microseconds:
+        return str(_PYDANTIC_TIME.dump_python(moment, mode="json"))
+    return moment
+
+
+def dumps(value: JsonObject | list[JsonObject]) -> bytes:
+    """The bytes pydantic's `model_dump_json()` gives for the same model."""
+    return orjson.dumps(value, option=_OPTIONS)
+
+
+def trace_value(trace: Trace) -> list[JsonObject]:
+    """The `trace` of a payout or audit record (`TraceStep`s), as JSON values."""
+    return [step.to_value() for step in trace]
+
+
+def payout_value(decision: Paid | ClawedBack, trace: list[JsonObject]) -> JsonObject:
+    """`decision.to_payout().model_dump(mode="json")`, its time as `dumps` writes it."""
+    if decision.member_id is None or decision.programme is None or decision.period is None:
+        raise ValueError(f"a {decision.payout_kind} needs a member, a programme and a period")
+    if (decision.payout_kind == "payout") != (decision.amount_fen > 0) or not decision.amount_fen:
+        raise ValueError("amount_fen: must be > 0 for a payout and < 0 for a clawback")
+    return {
+        "payout_id": decision.payout_id,
+        "member_id": decision.member_id,
+        "programme": decision.programme,
+        "amount_fen": decision.amount_fen,
+        "kind": decision.payout_kind,
+        "source_event_id": decision.source_event_id,
+        "transaction_id": decision.transaction_id,
+        "period": decision.period,
+        "occurred_at": _time(decision.occurred_at),
+        "trace": trace,
+    }
+
+
+def audit_value(decision: Decision, trace: list[JsonObject]) -> JsonObject:
+    """`decision.to_audit().model_dump(mode="json")`, its time as `dumps` writes it."""
+    return {
+        "audit_id": decision.audit_id,
+        "decision": decision.decision,
+        "reason": decision.reason,
+        "programme": decision.programme,
+        "member_id": decision.member_id,
+        "card_id": decision.card_id,
+        "source_event_id": decision.source_event_id,
+        "source_topic": decision.source_topic,
+        "transaction_id": decision.transaction_id,
+        "amount_fen": decision.amount_fen,
+        "occurred_at": _time(decision.occurred_at),
+        "trace": trace,
+        "actor": None,
+    }
