@@ -22,7 +22,8 @@ def _register() -> None:
     main.add_command(stack)
     main.add_command(simulate)
     main.add_command(generate)
-    from services.cli import db_group, run, service
+    from puhui.run import run
+    from services.cli import db_group, service
 
     main.add_command(service)
     main.add_command(run)

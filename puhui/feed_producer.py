@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from puhui.progress import Advance
-from puhui.topics import key_of
+from schemas.topics import key_of
+from services.runtime.progress import Advance
 
 Line = tuple[str, dict[str, Any]]
 IN_FLIGHT = 20_000

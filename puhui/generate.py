@@ -16,10 +16,10 @@ import orjson
 from aiokafka.errors import KafkaError
 
 from puhui.feed_producer import produce_lines
-from puhui.progress import progress
 from puhui.synthetic.accidents import accident_feed
 from puhui.synthetic.feed import FeedPlan, feed
 from puhui.synthetic.population import Line
+from services.runtime.progress import progress
 
 CHUNK = 8_192
 """Lines encoded between two writes (and two progress updates)."""

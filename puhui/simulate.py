@@ -21,10 +21,10 @@ import orjson
 from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from puhui.engine.decisions import ClawedBack, Paid
 from puhui.engine.simulator import Simulator
-from puhui.progress import progress
 from puhui.simulate_output import payout_line
 from puhui.simulate_report import BadLines, Tally, show_held, show_summary
 from schemas.decode import InboundEvent, Invalid, decode_value
+from services.runtime.progress import progress
 
 _MONEY = (Paid, ClawedBack)
 

@@ -23,13 +23,6 @@ from schemas.reasons import describe, kind_of, one_of
 InboundEvent: TypeAlias = CardTransaction | EnrolmentEvent | DayStarted
 """Any event we consume."""
 
-INBOUND_TOPICS: tuple[str, ...] = (
-    card_transactions.TOPIC,
-    member_enrolment.TOPIC,
-    clock_days.TOPIC,
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Invalid:
     """A message that cannot be decoded; `reason` names the field and the problem, `kind`

@@ -25,7 +25,7 @@ import asyncpg
 import orjson
 
 from puhui.stack.config import StackConfig
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 from services.runtime import db, outbox
 from services.runtime.outbox import OutboxMessage
 
@@ -176,7 +176,7 @@ async def feed_costs(lines: int) -> None:
 
     from puhui.feed_producer import fast_producer
     from puhui.synthetic.feed import FeedPlan, feed
-    from puhui.topics import key_of
+    from schemas.topics import key_of
 
     stack = StackConfig.from_env()
     plan = FeedPlan(members=40_000, cards=32_000, days=3, seed=7)

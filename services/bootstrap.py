@@ -6,7 +6,8 @@ database is behind its code stops at once saying so.
 
 Every service runs the same way: `puhui service NAME`. A transient failure (Kafka or
 PostgreSQL gone) restarts the loop with backoff inside the process, from the last committed
-offset; after `MAX_RESTARTS` in a row the process exits non-zero for its supervisor.
+offset; once transient failures have lasted `GIVE_UP_SECONDS` (services/runtime/retry.py) in
+a row, the process exits non-zero for its supervisor.
 """
 
 from __future__ import annotations
@@ -21,20 +22,22 @@ from dataclasses import dataclass
 import asyncpg
 
 from puhui.engine.catalogue import Catalogue
-from puhui.settings import METRICS_PORTS, Connections
+from schemas.topics import CONSUMER_GROUPS
 from services import disbursement, enrolment
+from services.audit.settings import AuditSettings
 from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
 from services.relay.relay import run_relay
 from services.runtime import db
+from services.runtime.config import METRICS_PORTS, Connections
 from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.errors import TransientFailure
 from services.runtime.metrics import ServiceMetrics, serve
 from services.runtime.probes import budget_probe, outbox_probe, sample_every
+from services.runtime.retry import Retrying
 
 log = logging.getLogger("puhui.service")
-MAX_RESTARTS = 10
 LEDGER_SPECS: dict[str, LedgerServiceSpec] = {"enrolment": enrolment.SPEC,
                                               "disbursement": disbursement.SPEC}
 DEFAULT_METRICS_PORTS = METRICS_PORTS
@@ -51,10 +54,12 @@ class ServiceOptions:
     metrics_port: int
     max_batch: int = 2000
     metrics_host: str = "127.0.0.1"
+    audit: AuditSettings | None = None
+    """The audit service's own settings (None: read from the environment when it starts)."""
 
 
 async def run_service(options: ServiceOptions) -> None:
-    """Run until SIGTERM/SIGINT; raise after too many transient failures in a row."""
+    """Run until SIGTERM/SIGINT; `GaveUp` once transient failures outlast the give-up time."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -67,10 +72,11 @@ async def run_service(options: ServiceOptions) -> None:
     probing: asyncio.Task[None] | None = None
     try:
         await db.require_current(pool)
-        body = _loop_for(options, pool, metrics)
+        retrying = Retrying()
+        body = _loop_for(options, pool, metrics, retrying)
         _freeze_start_up()
         probing = _probe_for(options, pool, metrics, stop)
-        await _with_restarts(body, stop, options.name, metrics)
+        await _with_restarts(body, stop, options.name, metrics, retrying)
     finally:
         metrics.up.labels(options.name).set(0)
         if probing is not None:
@@ -90,20 +96,27 @@ def _freeze_start_up() -> None:
     gc.set_threshold(20_000, 20, 10)
 
 
-def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics) -> Loop:
+def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,
+              retrying: Retrying) -> Loop:
     bootstrap = options.connections.kafka_bootstrap
     if options.name == "relay":
-        return lambda stop: run_relay(pool, bootstrap, stop, metrics.outbox_published.inc)
+
+        def sent(count: int) -> None:
+            metrics.outbox_published.inc(count)
+            retrying.recovered()
+
+        return lambda stop: run_relay(pool, bootstrap, stop, sent)
     if options.name == "audit":
         from services.audit.bootstrap import audit_loop  # the audit service builds its own
 
-        loop: Loop = audit_loop(pool, bootstrap, metrics)
+        loop: Loop = audit_loop(pool, bootstrap, metrics, settings=options.audit,
+                                retrying=retrying)
         return loop
     spec = LEDGER_SPECS[options.name]
     recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)
     consumer = LedgerConsumer(spec, recorder, metrics)
-    settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics,
-                                max_batch=options.max_batch)
+    settings = ConsumerSettings(bootstrap, CONSUMER_GROUPS[spec.name], spec.topics,
+                                max_batch=options.max_batch, retrying=retrying)
     return lambda stop: run_consumer(settings, consumer.handle, stop,
                                      on_lag=metrics.observe_lag,
                                      on_unreadable=metrics.unreadable_batches.inc)
@@ -122,8 +135,7 @@ def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetr
 
 
 async def _with_restarts(body: Loop, stop: asyncio.Event, name: str,
-                         metrics: ServiceMetrics) -> None:
-    failures = 0
+                         metrics: ServiceMetrics, retrying: Retrying) -> None:
     while not stop.is_set():
         metrics.up.labels(name).set(1)
         try:
@@ -132,10 +144,7 @@ async def _with_restarts(body: Loop, stop: asyncio.Event, name: str,
         except TransientFailure as exc:
             metrics.up.labels(name).set(0)
             metrics.loop_restarts.labels(name).inc()
-            failures += 1
-            if failures > MAX_RESTARTS:
-                raise
-            delay = min(0.5 * 2 ** (failures - 1), 10.0)
-            log.warning("%s: %s; restarting the loop in %.1fs (%d/%d)", name, exc, delay,
-                        failures, MAX_RESTARTS)
+            delay = retrying.delay_after(exc)
+            log.warning("%s: %s; restarting the loop in %.1fs (failure %d in a row)", name, exc,
+                        delay, retrying.failures)
             await asyncio.sleep(delay)

@@ -1,4 +1,4 @@
-"""`puhui service NAME`, `puhui db migrate` and `puhui run`."""
+"""`puhui service NAME`, `puhui db migrate` and `puhui db wait SERVICE`."""
 
 from __future__ import annotations
 
@@ -6,21 +6,27 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import asyncpg
 import click
 
-from puhui.engine.catalogue import CatalogueError, load_catalogue
-from puhui.settings import Connections, database_role, metrics_ports
-from puhui.stack.config import StackConfig
-from puhui.stack.errors import StackError
+from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from services import bootstrap
 from services.audit.adapters.keys import KeyFileError
-from services.audit.settings import AuditSettingsError
+from services.audit.settings import AuditSettings, AuditSettingsError
 from services.runtime import db
+from services.runtime.config import (
+    DATABASE_SERVICES,
+    ConfigError,
+    Connections,
+    ServiceConfig,
+    database_role,
+)
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import MetricsPortTaken
+from services.runtime.retry import GaveUp
 
 # `puhui service` exits with this when restarting will not help: the database schema is
 # behind the code (migrate it) or a setting is wrong (fix it).
@@ -43,19 +49,27 @@ def service(name: str, metrics_port: int | None, catalogue_path: Path | None) ->
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as error:
         raise click.ClickException(f"catalogue: {error}") from None
-    port = metrics_port or metrics_ports(_stack_config().metrics_port)[name]
-    # 0.0.0.0 inside a container, so that Prometheus in the next one can scrape it
-    host = os.environ.get("PUHUI_METRICS_HOST") or "127.0.0.1"
-    options = bootstrap.ServiceOptions(name, Connections.from_env(), catalogue, port,
-                                       metrics_host=host)
     try:
+        options = service_options(name, os.environ, catalogue, metrics_port)
         asyncio.run(bootstrap.run_service(options))
-    except (TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
+    except (GaveUp, TransientFailure, DeadLetterLimitExceeded, MetricsPortTaken) as error:
         click.secho(f"{name}: stopping: {error}", fg="red", err=True)
         sys.exit(1)
-    except (db.DatabaseNotReady, AuditSettingsError, KeyFileError) as error:
+    except (db.DatabaseNotReady, ConfigError, AuditSettingsError, KeyFileError) as error:
         click.secho(f"{name}: not starting: {error}", fg="red", err=True)
         sys.exit(NOT_STARTING_EXIT)
+
+
+def service_options(name: str, env: Mapping[str, str], catalogue: Catalogue,
+                    metrics_port: int | None = None) -> bootstrap.ServiceOptions:
+    """Everything `puhui service NAME` reads from the environment, read here once
+    (tests/unit/deploy checks each Deployment sets what this reads)."""
+    config = ServiceConfig.from_env(env)
+    audit = AuditSettings.from_env(env) if name == "audit" else None
+    # PUHUI_METRICS_HOST is 0.0.0.0 in a container, so that Prometheus in the next one scrapes it
+    return bootstrap.ServiceOptions(name, config.connections, catalogue,
+                                    metrics_port or config.metrics_port(name),
+                                    metrics_host=config.metrics_host, audit=audit)
 
 
 @click.group("db")
@@ -70,6 +84,22 @@ def migrate() -> None:
     Services do not migrate: run this before they start."""
     for line in migrate_as_owner(Connections.from_env()):
         click.echo(line)
+
+
+@db_group.command()
+@click.argument("name", metavar="SERVICE", type=click.Choice(DATABASE_SERVICES))
+@click.option("--timeout", type=click.IntRange(1, 3600), default=600, show_default=True,
+              help="Seconds to wait before giving up (exit 3).")
+def wait(name: str, timeout: int) -> None:
+    """Wait until SERVICE's role can sign in and the schema is current: a pod's init
+    container, while the migrate Job (`puhui db migrate`) runs. Never migrates."""
+    url = Connections.from_env().service_database_url(name)
+    try:
+        asyncio.run(db.wait_until_current(url, timeout))
+    except db.DatabaseNotReady as error:
+        click.secho(f"{name}: not starting: {error}", fg="red", err=True)
+        sys.exit(NOT_STARTING_EXIT)
+    click.echo(f"{name}: the schema is current")
 
 
 def migrate_as_owner(connections: Connections) -> list[str]:
@@ -96,32 +126,3 @@ def migrate_as_owner(connections: Connections) -> list[str]:
     lines += [f"password set for role {role}" for role in roles]
     lines.append("schema up to date" if not applied else f"{len(applied)} migration(s) applied")
     return lines
-
-
-@click.command("run")
-@click.option("--demo", is_flag=True, help="Also feed a short synthetic stream.")
-@click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
-              help="Disbursement instances (they share the card partitions).")
-@click.option("--demo-members", type=click.IntRange(10, 1_000_000), default=2_000,
-              show_default=True, help="Members in the demo population.")
-def run(demo: bool, instances: int, demo_members: int) -> None:
-    """Start the stack if needed, then every service, until Ctrl-C."""
-    from puhui.stack import lifecycle
-    from services.supervisor import supervise
-
-    try:
-        config = StackConfig.from_env()
-        lifecycle.up(config, click.echo)
-    except StackError as error:
-        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None
-    for line in migrate_as_owner(Connections.from_env()):
-        click.echo(f"db: {line}")
-    supervise(instances, demo, demo_members, config.metrics_port)
-
-
-def _stack_config() -> StackConfig:
-    """The stack's settings (`PUHUI_METRICS_PORT` among them), a bad value named plainly."""
-    try:
-        return StackConfig.from_env()
-    except StackError as error:
-        raise click.ClickException(f"{error.problem}\n  → {error.remedy}") from None

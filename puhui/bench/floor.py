@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from puhui.bench.fresh import FLOOR_TOPIC
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 from services.relay.publisher import relay_producer
 
 Ranges = dict[TopicPartition, tuple[int, int]]

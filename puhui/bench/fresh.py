@@ -15,12 +15,13 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
 
+from schemas.topics import CONSUMER_GROUPS
 from services.runtime import db
 
 BENCH_DATABASE = "puhui_bench"
 FLOOR_TOPIC = "puhui.bench.floor"
 """Where the raw floor writes what it reads."""
-SERVICE_GROUPS = ("puhui-enrolment", "puhui-disbursement", "puhui-audit")
+SERVICE_GROUPS = tuple(CONSUMER_GROUPS.values())
 # The bench's commit timestamps: NOTIFY is delivered when the inserting transaction commits,
 # and its payload names the transaction, so each payout's "recorded" moment is its commit.
 COMMIT_SIGNAL = "puhui_bench_payouts"

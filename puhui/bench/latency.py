@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.bench.fresh import COMMIT_SIGNAL
 from puhui.bench.plan import stamp_now
-from puhui.topics import CARD_TRANSACTIONS, key_of
+from schemas.topics import CARD_TRANSACTIONS, key_of
 
 TICK_SECONDS = 0.005
 PAYOUTS_OF = """

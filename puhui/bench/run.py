@@ -28,7 +28,7 @@ from puhui.bench.watch import Watch
 from puhui.feed_producer import produce_lines
 from puhui.settings import Connections
 from puhui.synthetic.timing import SHANGHAI_OFFSET
-from puhui.topics import CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT, PARTITIONS
+from schemas.topics import CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT, PARTITIONS
 
 INBOUND = (CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT)
 FLOOR_PARTITIONS = 8

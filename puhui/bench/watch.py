@@ -13,14 +13,16 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from puhui.bench.fleet import Fleet
 from puhui.bench.floor import end_offsets
-from puhui.topics import AUDIT, CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT
+from schemas.topics import AUDIT, CARD_TRANSACTIONS, CLOCK_DAYS, CONSUMER_GROUPS, MEMBER_ENROLMENT
 from services import disbursement, enrolment
 
 TICK_SECONDS = 0.25
-GROUP_TOPICS = {f"puhui-{spec.name}": spec.topics for spec in (enrolment.SPEC, disbursement.SPEC)}
+GROUP_TOPICS = {CONSUMER_GROUPS[spec.name]: spec.topics
+                for spec in (enrolment.SPEC, disbursement.SPEC)}
 """The topics each ledger service's group reads, as the services declare them."""
-OWNER = {MEMBER_ENROLMENT: "puhui-enrolment", CARD_TRANSACTIONS: "puhui-disbursement",
-         CLOCK_DAYS: "puhui-disbursement"}
+OWNER = {MEMBER_ENROLMENT: CONSUMER_GROUPS["enrolment"],
+         CARD_TRANSACTIONS: CONSUMER_GROUPS["disbursement"],
+         CLOCK_DAYS: CONSUMER_GROUPS["disbursement"]}
 """Whose progress on a topic counts as the pipeline's progress."""
 UNSENT = "select count(*) from outbox where sent_at is null"
 
@@ -81,7 +83,7 @@ class Watch:
                 line.published = now
                 audit_ends = await end_offsets(self.bootstrap, (AUDIT,))
             if audit_ends is not None and _at(
-                    await admin.list_consumer_group_offsets("puhui-audit"), audit_ends):
+                    await admin.list_consumer_group_offsets(CONSUMER_GROUPS["audit"]), audit_ends):
                 line.audited = now
         return line
 

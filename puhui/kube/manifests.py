@@ -9,6 +9,7 @@ import yaml
 
 from puhui.kube import table
 from puhui.kube.table import Workload
+from puhui.settings import password_variable
 from puhui.stack.kafka import LOG_RETENTION_HOURS
 
 Manifest = dict[str, Any]
@@ -33,26 +34,71 @@ def _metadata(name: str, **extra: str) -> Manifest:
     return {"name": name, "labels": {**labels(name), **extra}}
 
 
+def _secret_env(variable: str, secret: str, key: str) -> Manifest:
+    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _role_password(service: str) -> Manifest:
+    """The password of `service`'s own role, where `Connections.from_env` looks for it."""
+    return _secret_env(password_variable(service), table.role_secret(service),
+                       table.PASSWORD_KEY)
+
+
+def _database_env(w: Workload) -> list[Manifest]:
+    """Where the database is, and this workload's own role's password (the URL names no
+    user: the code signs in as `puhui_<name>`; the owner's Secret stays with the migrate Job)."""
+    return [{"name": "PUHUI_DATABASE_URL", "value": table.DATABASE_URL}, _role_password(w.name)]
+
+
 def _env(w: Workload) -> list[Manifest]:
     env: list[Manifest] = []
     if w.kafka:
         env.append({"name": "PUHUI_KAFKA_BOOTSTRAP", "value": table.KAFKA_BOOTSTRAP})
-    env.append({"name": "PUHUI_DATABASE_URL", "value": table.DATABASE_URL})
-    # the role and its password come from a Secret of their own per workload (asyncpg reads
-    # PGUSER and PGPASSWORD when the URL has none): today every workload names CloudNativePG's
-    # app Secret; per-service roles change `database_secret` in puhui/kube/table.py
-    for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password")):
-        env.append({"name": variable, "valueFrom": {
-            "secretKeyRef": {"name": w.database_secret, "key": key}}})
+    env += _database_env(w)
     if w.scraped:
-        env += [{"name": "PUHUI_METRICS_HOST", "value": "0.0.0.0"},  # noqa: S104  # scraped from outside the pod
-                {"name": "PUHUI_METRICS_PORT", "value": str(w.port)}]
+        # the port is the default one of the block 9101-9104 (PUHUI_METRICS_PORT moves the
+        # block's first port, not this service's: 9102 there put disbursement on 9103)
+        env.append({"name": "PUHUI_METRICS_HOST", "value": "0.0.0.0"})  # noqa: S104  # scraped from outside the pod
+    if w.name == "audit":
+        env += [{"name": "PUHUI_AUDIT_SIGNING_KEY", "value": f"{table.AUDIT_KEY_DIR}/key"},
+                {"name": "PUHUI_AUDIT_ANCHOR_SECONDS", "value": str(table.AUDIT_ANCHOR_SECONDS)}]
     return env
 
 
 def _probe(path: str, port: str, period: int, failures: int) -> Manifest:
     return {"httpGet": {"path": path, "port": port}, "periodSeconds": period,
             "timeoutSeconds": 2, "failureThreshold": failures}
+
+
+SECURE = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+          "capabilities": {"drop": ["ALL"]}}
+SMALL = {"requests": {"cpu": "50m", "memory": "96Mi"}, "limits": {"memory": "192Mi"}}
+"""A one-shot `puhui db ...` process: the CLI, asyncpg and one connection."""
+
+
+def _mounts(w: Workload) -> list[Manifest]:
+    mounts: list[Manifest] = [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108  # the pod's own
+    if w.name == "audit":
+        mounts.append({"name": "audit-anchors", "mountPath": table.AUDIT_KEY_DIR,
+                       "readOnly": True})
+    return mounts
+
+
+def _volumes(w: Workload) -> list[Manifest]:
+    volumes: list[Manifest] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    if w.name == "audit":
+        # 0440 and the pod's group (fsGroup): readable by the service's uid, no one else's
+        volumes.append({"name": "audit-anchors", "secret": {
+            "secretName": table.AUDIT_KEY_SECRET, "defaultMode": 0o440}})
+    return volumes
+
+
+def _wait_for_schema(w: Workload) -> Manifest:
+    """Runs before the service: until the migrate Job has migrated and set this role's
+    password, the service would stop at once (exit 3) and back off in CrashLoopBackOff."""
+    return {"name": "wait-for-schema", "image": table.IMAGE, "imagePullPolicy": "IfNotPresent",
+            "args": ["db", "wait", w.name, "--timeout", "3600"],
+            "env": _database_env(w), "resources": SMALL, "securityContext": SECURE}
 
 
 def _container(w: Workload) -> Manifest:
@@ -65,14 +111,17 @@ def _container(w: Workload) -> Manifest:
             "requests": {"cpu": f"{w.sizing.cpu_millicores}m",
                          "memory": f"{w.sizing.memory_request_mi}Mi"},
             "limits": {"memory": f"{w.sizing.memory_limit_mi}Mi"}},
-        # start-up applies pending migrations: up to five minutes before liveness counts
+        # the pool, the schema check and the consumer's join: up to five minutes
         "startupProbe": _probe(w.live_path, w.port_name, 5, 60),
         "livenessProbe": _probe(w.live_path, w.port_name, 10, 3),
         "readinessProbe": _probe(w.ready_path, w.port_name, 5, 2),
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "capabilities": {"drop": ["ALL"]}},
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108  # the pod's own
+        "securityContext": SECURE,
+        "volumeMounts": _mounts(w),
     }
+
+
+POD_SECURITY = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+                "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def deployment(w: Workload) -> Manifest:
@@ -86,12 +135,11 @@ def deployment(w: Workload) -> Manifest:
             "template": {
                 "metadata": {"labels": labels(w.name)},
                 "spec": {
-                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001,
-                                        "runAsGroup": 10001,
-                                        "seccompProfile": {"type": "RuntimeDefault"}},
+                    "securityContext": POD_SECURITY,
                     "terminationGracePeriodSeconds": 30,  # SIGTERM: the batch commits, then exit
+                    "initContainers": [_wait_for_schema(w)],
                     "containers": [_container(w)],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                    "volumes": _volumes(w),
                 }}}}
 
 
@@ -109,6 +157,25 @@ def disruption_budget(w: Workload) -> Manifest:
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
             "metadata": _metadata(w.name),
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(w.name)}}}
+
+
+def migrate_job() -> Manifest:
+    """`puhui db migrate` as the schema's owner (CloudNativePG's app Secret): the migrations,
+    grants.sql, then each service role's password from its Secret. The services' init
+    containers wait for it; a new release is a new Job (its name carries the version)."""
+    env = [{"name": "PUHUI_DATABASE_URL", "value": table.DATABASE_URL},
+           # asyncpg signs in with PGUSER and PGPASSWORD when the URL names no user
+           _secret_env("PGUSER", table.APP_SECRET, "username"),
+           _secret_env("PGPASSWORD", table.APP_SECRET, "password"),
+           *(_role_password(service) for service in table.database_roles())]
+    container = {"name": "migrate", "image": table.IMAGE, "imagePullPolicy": "IfNotPresent",
+                 "args": ["db", "migrate"], "env": env, "resources": SMALL,
+                 "securityContext": SECURE}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": _metadata(table.MIGRATE_JOB),
+            "spec": {"backoffLimit": 10, "template": {
+                "metadata": {"labels": labels(table.MIGRATE_JOB)},
+                "spec": {"restartPolicy": "OnFailure", "securityContext": POD_SECURITY,
+                         "containers": [container]}}}}
 
 
 def workload_documents(w: Workload) -> list[Manifest]:
@@ -131,10 +198,8 @@ def kafka() -> list[Manifest]:
                           "limits": {"memory": "1Gi"}}}}
     cluster_resource = {
         "apiVersion": "kafka.strimzi.io/v1beta2", "kind": "Kafka",
-        "metadata": {"name": table.KAFKA_CLUSTER, "labels": labels("kafka"),
-                     # Strimzi 0.45 needs both for KRaft with node pools; later ones ignore them
-                     "annotations": {"strimzi.io/node-pools": "enabled",
-                                     "strimzi.io/kraft": "enabled"}},
+        # KRaft and node pools need no annotations from Strimzi 0.46 on (Kafka 4.1: 0.48)
+        "metadata": {"name": table.KAFKA_CLUSTER, "labels": labels("kafka")},
         "spec": {
             "kafka": {
                 "version": "4.1.0",  # metadataVersion: the operator takes this version's default
@@ -190,6 +255,6 @@ def monitoring() -> list[Manifest]:
 def base_files() -> dict[str, list[Manifest]]:
     """deploy/k8s/base: file name -> its documents."""
     files = {f"{w.name}.yaml": workload_documents(w) for w in table.workloads()}
-    files |= {"kafka.yaml": kafka(), "topics.yaml": topics(), "postgres.yaml": postgres(),
-              "monitoring.yaml": monitoring()}
+    files |= {"migrate.yaml": [migrate_job()], "kafka.yaml": kafka(), "topics.yaml": topics(),
+              "postgres.yaml": postgres(), "monitoring.yaml": monitoring()}
     return files

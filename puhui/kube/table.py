@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import version
 
-from puhui.settings import METRICS_PORTS
+from puhui.settings import DATABASE_SERVICES, METRICS_PORTS
 from puhui.stack.kafka import LOG_RETENTION_HOURS
-from puhui.topics import PARTITIONS, topic_configs
+from schemas.topics import PARTITIONS, topic_configs
 from services.bootstrap import SERVICES
 from services.runtime.health import LIVE_PATH, READY_PATH
 
@@ -27,6 +27,19 @@ DATABASE_CLUSTER = "puhui-db"  # CloudNativePG: Services <cluster>-rw, Secret <c
 DATABASE_NAME = "puhui"
 DATABASE_URL = f"postgresql://{DATABASE_CLUSTER}-rw:5432/{DATABASE_NAME}"
 APP_SECRET = f"{DATABASE_CLUSTER}-app"  # made by CloudNativePG: username, password, uri, ...
+"""The schema owner's sign-in: only the migrate Job reads it."""
+PASSWORD_KEY = "password"  # noqa: S105  # the key's name in the Secret, not a password
+AUDIT_KEY_SECRET = "puhui-audit-anchors"  # noqa: S105  # a Secret's name; its key `key`: `puhui audit keygen`'s file
+AUDIT_KEY_DIR = "/run/secrets/audit-anchors"
+AUDIT_ANCHOR_SECONDS = 300  # docker-compose.yml's
+MIGRATE_JOB = f"puhui-migrate-{version('puhui').replace('.', '-')}"
+"""One Job per release (a Job's template cannot change): `puhui db migrate` as the owner."""
+
+
+def role_secret(service: str) -> str:
+    """The Secret with the password (key `password`) of `service`'s own PostgreSQL role: the
+    migrate Job sets it, the service signs in with it (docs/deploy.md says who makes it)."""
+    return f"{DATABASE_CLUSTER}-{service}"
 RETENTION_MS = LOG_RETENTION_HOURS * 3600 * 1000
 """The broker's retention, which every topic but the inbound ones keeps."""
 
@@ -85,7 +98,6 @@ class Workload:
     service_port: int | None = None  # the Service's port, when not the container's
     kafka: bool = True  # gets PUHUI_KAFKA_BOOTSTRAP
     scraped: bool = True  # serves /metrics on its port
-    database_secret: str = APP_SECRET  # its PGUSER/PGPASSWORD (keys username, password)
 
 
 def consumer(name: str) -> Workload:
@@ -110,6 +122,11 @@ FINANCE = Workload(
     replicas=2, kafka=True, scraped=False)  # kafka: the What if page replays the record
 
 OTHER_WORKLOADS: tuple[Workload, ...] = (FINANCE,)
+
+
+def database_roles() -> tuple[str, ...]:
+    """The services the migrate Job gives a password (each one's own role)."""
+    return DATABASE_SERVICES
 
 
 def workloads() -> tuple[Workload, ...]:

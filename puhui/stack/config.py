@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from puhui.stack.errors import StackError
-from puhui.topics import INBOUND_RETENTION_DAYS
+from schemas.topics import INBOUND_RETENTION_DAYS
+from services.runtime.config import DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT, FIRST_METRICS_PORT
 
-DEFAULT_KAFKA_PORT = 9092
 DEFAULT_CONTROLLER_PORT = 9093
-DEFAULT_PG_PORT = 5433
 DEFAULT_KAFKA_HEAP_MB = 512
 # Not 9090: on a machine with systemd, Debian's prometheus package runs its own server there.
 DEFAULT_PROMETHEUS_PORT = 9190
-DEFAULT_METRICS_PORT = 9101
+DEFAULT_METRICS_PORT = FIRST_METRICS_PORT  # the services' own default (services/runtime/config.py)
 EXTRA_INSTANCES_AFTER = 9
 """Extra disbursement instances serve `/metrics` from the block's first port + 10 on."""
 """The first port of the services' `/metrics` block (enrolment, disbursement, audit, relay)."""

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from puhui.topics import INBOUND_RETENTION_DAYS, PARTITIONS, topic_configs
+from schemas.topics import INBOUND_RETENTION_DAYS, PARTITIONS, topic_configs
 
 log = logging.getLogger(__name__)
 # aiokafka logs every refused connection at ERROR while a broker starts; that is expected here.

@@ -26,7 +26,7 @@ from typing import Any
 from aiokafka.partitioner import murmur2
 
 from puhui.synthetic.population import Line
-from puhui.topics import CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT, PARTITIONS
+from schemas.topics import CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT, PARTITIONS
 
 Phase = list[Line]
 CST = timezone(timedelta(hours=8))

@@ -23,10 +23,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from puhui.engine.periods import local_date, start_of_day
 from puhui.engine.state import Arrival
-from puhui.topics import CARD_TRANSACTIONS, CLOCK_DAYS, INBOUND, MEMBER_ENROLMENT
 from puhui.whatif.window import Window
 from schemas.clock_days import DayStarted
 from schemas.decode import InboundEvent, Invalid, decode
+from schemas.topics import CARD_TRANSACTIONS, CLOCK_DAYS, INBOUND, MEMBER_ENROLMENT
 
 FETCH_RECORDS = 4_000
 """Records asked of one partition at a time."""

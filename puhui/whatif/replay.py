@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from puhui.engine.decisions import ClawedBack, Paid
 from puhui.engine.periods import local_date
 from puhui.engine.simulator import Simulator
-from puhui.progress import Advance
 from puhui.whatif.compare import Payouts
 from puhui.whatif.kafka_source import Counts, RecordedEvents
 from puhui.whatif.window import Window
+from services.runtime.progress import Advance
 
 PROGRESS_EVERY = 4_096
 Money = Paid | ClawedBack

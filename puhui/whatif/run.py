@@ -15,7 +15,6 @@ from rich.console import Console
 
 from puhui.engine.catalogue import Catalogue
 from puhui.engine.simulator import Simulator
-from puhui.progress import counting
 from puhui.settings import Connections
 from puhui.simulate_output import payout_line
 from puhui.simulate_report import Tally, show_held, show_summary
@@ -25,6 +24,7 @@ from puhui.whatif.kafka_source import Counts, RecordedEvents, ReplayMisplaced
 from puhui.whatif.ledger import LedgerUnreachable, recorded_payouts
 from puhui.whatif.replay import Money, Replayed, replay
 from puhui.whatif.window import Window
+from services.runtime.progress import counting
 
 PLAIN_WIDTH = 140
 

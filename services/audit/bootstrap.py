@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
-from puhui.topics import AUDIT
+from schemas.topics import AUDIT, CONSUMER_GROUPS
 from services.audit.adapters.keys import load_signer
 from services.audit.adapters.trail import open_trail
 from services.audit.consumer import AuditConsumer
@@ -19,13 +19,15 @@ from services.audit.settings import AuditSettings
 from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import utc_now
+from services.runtime.retry import Retrying
 
-GROUP_ID = "puhui-audit"
+GROUP_ID = CONSUMER_GROUPS["audit"]
 log = logging.getLogger("puhui.audit")
 
 
 def audit_loop(pool: asyncpg.Pool, bootstrap: str, metrics: ServiceMetrics,
                max_batch: int = 2000, settings: AuditSettings | None = None,
+               retrying: Retrying | None = None,
                ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """Consume topic `audit` into the trail until the event it is given is set; anchor the
     chain's head when `settings` (default: from the environment) name a signing key."""
@@ -35,7 +37,8 @@ def audit_loop(pool: asyncpg.Pool, bootstrap: str, metrics: ServiceMetrics,
 
     consumer = AuditConsumer(trail, metrics, utc_now,
                              anchoring=anchoring(settings or AuditSettings.from_env()))
-    consuming = ConsumerSettings(bootstrap, GROUP_ID, (AUDIT,), max_batch=max_batch)
+    consuming = ConsumerSettings(bootstrap, GROUP_ID, (AUDIT,), max_batch=max_batch,
+                                 retrying=retrying or Retrying())
     return lambda stop: run_consumer(consuming, consumer.handle, stop, on_lag=metrics.observe_lag)
 
 

@@ -14,8 +14,6 @@ from typing import TypeVar
 
 import click
 
-from puhui.progress import progress
-from puhui.settings import Connections
 from services.audit.adapters.errors import TrailMissing
 from services.audit.adapters.keys import (
     Ed25519Checker,
@@ -29,7 +27,9 @@ from services.audit.domain.anchor import Anchor, NotAnAnchor
 from services.audit.service_layer.anchoring import forged
 from services.audit.service_layer.verification import Verdict, Verified, verify_trail
 from services.audit.settings import AuditSettings, AuditSettingsError
+from services.runtime.config import Connections
 from services.runtime.errors import TransientFailure
+from services.runtime.progress import progress
 
 T = TypeVar("T")
 PUBLIC_KEY_HELP = ("The anchors' public key (default: PUHUI_AUDIT_PUBLIC_KEY, else the public "

@@ -10,7 +10,6 @@ from importlib import resources
 import asyncpg
 
 from puhui.engine.catalogue import DEFAULT_CATALOGUE, Catalogue
-from puhui.settings import Connections
 from services.finance.adapters.preferences import Preferences
 from services.finance.adapters.settlement import SettlementStore
 from services.finance.adapters.staff import StaffStore
@@ -20,6 +19,7 @@ from services.finance.service_layer.auth import Authenticator
 from services.finance.service_layer.settlement import Settlement
 from services.finance.service_layer.whatif import Replayer, WhatIfRuns
 from services.runtime import db
+from services.runtime.config import Connections
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 
 from puhui.engine.catalogue import CatalogueError, load_catalogue
-from puhui.settings import Connections
 from services.finance.domain.credentials import USERNAME, WeakPassword
 from services.finance.domain.files import Encoding
 from services.finance.domain.roles import Role
 from services.finance.service_layer.auth import TOKEN_DAYS, Authenticator, RoleNotCovered
+from services.runtime.config import Connections
 from services.runtime.errors import TransientFailure
 
 HEADER_BUFFER = 2 * 1024 * 1024

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -18,6 +18,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from services.runtime.errors import TransientFailure
 from services.runtime.records import InboundRecord
+from services.runtime.retry import Retrying
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Sequence[InboundRecord]], Awaitable[None]]
@@ -35,14 +36,15 @@ class ConsumerSettings:
     topics: tuple[str, ...]
     max_batch: int = 2000
     poll_ms: int = 100
-    retries: int = 8
+    retrying: Retrying = field(default_factory=Retrying)
+    """The process's one retry layer (services/runtime/retry.py), shared with its loop."""
 
 
 async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asyncio.Event,
                        on_batch: Callable[[int], None] = lambda _n: None,
                        on_lag: OnLag = lambda _lags: None,
                        on_unreadable: OnUnreadable = lambda: None) -> None:
-    """Consume until `stop` is set; a failure that outlives its retries propagates.
+    """Consume until `stop` is set; `GaveUp` once transient failures outlast the give-up time.
 
     A batch that cannot be read at all is a transient failure (never skipped: the loop
     restarts from the last committed offset), logged as an error and counted by
@@ -54,7 +56,7 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
         isolation_level="read_committed",
         max_poll_records=settings.max_batch, fetch_max_wait_ms=settings.poll_ms,
         max_partition_fetch_bytes=4 * 1024 * 1024)
-    await _with_retries(consumer.start, "start the Kafka consumer", settings.retries)
+    await _with_retries(consumer.start, "start the Kafka consumer", settings.retrying)
     try:
         await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag),
                        on_unreadable)
@@ -75,7 +77,7 @@ async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handl
                    for tp, messages in fetched.items() for m in messages]
         if not records:
             continue
-        await _with_retries(partial(handle, records), "record a batch", settings.retries)
+        await _with_retries(partial(handle, records), "record a batch", settings.retrying)
         await _commit(consumer, fetched)
         on_batch(len(records))
 
@@ -134,16 +136,17 @@ async def _commit(consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list
         log.warning("offset commit refused after a rebalance; records will be redelivered")
 
 
-async def _with_retries(action: Callable[[], Awaitable[object]], what: str, retries: int) -> None:
-    delay = 0.2
-    for attempt in range(1, retries + 1):
+async def _with_retries(action: Callable[[], Awaitable[object]], what: str,
+                        retrying: Retrying) -> None:
+    """Try `action` until it succeeds, waiting as `retrying` says between tries."""
+    while True:
         try:
             await action()
-            return
         except (TransientFailure, KafkaError, OSError) as exc:
-            if attempt == retries:
-                raise TransientFailure(f"could not {what} after {retries} attempts: {exc}") from exc
-            log.warning("could not %s (attempt %d/%d): %s; retrying in %.1fs",
-                        what, attempt, retries, exc, delay)
+            delay = retrying.delay_after(exc)
+            log.warning("could not %s (failure %d in a row): %s; retrying in %.1fs",
+                        what, retrying.failures, exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        else:
+            retrying.recovered()
+            return

@@ -130,6 +130,26 @@ async def require_current(pool: asyncpg.Pool) -> None:
                                "run `puhui db migrate` as the schema's owner first")
 
 
+async def wait_until_current(dsn: str, seconds: float, every: float = 2.0) -> None:
+    """Return once `dsn` signs in and `require_current` passes; until `seconds` have
+    passed, a refused sign-in (the role's password is not set yet), an unreachable server or a
+    schema behind the code is tried again. After that, `DatabaseNotReady` says why."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            pool = await create_pool(dsn, attempts=1)
+            try:
+                await require_current(pool)
+                return
+            finally:
+                await pool.close()
+        except (DatabaseNotReady, TransientFailure) as error:
+            if asyncio.get_running_loop().time() + every > deadline:
+                raise DatabaseNotReady(f"after {seconds:g}s: {error}") from None
+            log.info("waiting for the schema: %s", error)
+        await asyncio.sleep(every)
+
+
 async def set_passwords(pool: asyncpg.Pool, passwords: Mapping[str, str]) -> list[str]:
     """Give each role (by name) its password; returns the roles changed. The statement is
     quoted by the server (`format` with %I and %L), never pasted together here."""

@@ -1,14 +1,17 @@
-"""PostgreSQL driver errors that a retry can cure, translated once for every service.
+"""PostgreSQL driver errors translated once, for every service, into the failure kinds of
+`services.runtime.errors` (docs/services.md, "Failure").
 
-asyncpg's exceptions stop here: what leaves is `TransientFailure` (retried with backoff by
-the service's loop), or the original error when a retry would not help (a bug, a broken
-constraint), which stops the service loudly.
+asyncpg's exceptions stop here. What leaves is `TransientFailure` for what a retry can cure
+(retried by the service's one retry layer, `services/bootstrap.py`, or answered 503 by the
+finance page); an error of the caller's own naming for what it names in `instead`; or the
+original error, a bug or a broken constraint, which a retry would not help and which stops
+the service loudly. A caller passes only what differs from this, explicitly.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import asyncpg
 
@@ -20,14 +23,27 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
     asyncpg.AdminShutdownError, asyncpg.QueryCanceledError,
 )
+NOTHING_INSTEAD: Mapping[type[BaseException], Callable[[], Exception]] = {}
 
 
 @contextlib.asynccontextmanager
-async def translate_errors(what: str,
-                           also: tuple[type[BaseException], ...] = ()) -> AsyncIterator[None]:
-    """Errors a retry can cure become `TransientFailure` naming `what` was being done;
-    `also` names the ones a retry cures for this caller alone."""
+async def translate_errors(
+        what: str, also: tuple[type[BaseException], ...] = (), *,
+        instead: Mapping[type[BaseException], Callable[[], Exception]] = NOTHING_INSTEAD,
+        say_why: bool = True) -> AsyncIterator[None]:
+    """Errors a retry can cure become `TransientFailure` naming `what` was being done.
+
+    `also`: the errors a retry cures for this caller alone (the ledger's race on a unique
+    key). `instead`: errors that mean something to this caller, each raised as the error its
+    factory makes (audit: no trail table yet). `say_why=False` leaves the driver's message out
+    of the failure, for a caller that shows it to people (the finance page)."""
     try:
         yield
-    except (*TRANSIENT, *also) as exc:
-        raise TransientFailure(f"{what}: {type(exc).__name__}: {exc}") from None
+    except Exception as error:
+        if isinstance(error, (*TRANSIENT, *also)):
+            why = f": {error}" if say_why else ""
+            raise TransientFailure(f"{what}: {type(error).__name__}{why}") from None
+        named = next((make for kind, make in instead.items() if isinstance(error, kind)), None)
+        if named is None:
+            raise
+        raise named() from None

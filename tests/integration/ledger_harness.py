@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.settings import Connections
+from schemas.topics import CONSUMER_GROUPS
 from services import disbursement, enrolment
 from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.consumer import LedgerConsumer
@@ -63,7 +64,7 @@ async def running_services(bootstrap: str, dsn: str) -> AsyncIterator[asyncpg.Po
         consumer = LedgerConsumer(spec, Recorder(PgLedgerStore(own[spec.name]), catalogue,
                                                  spec.name),
                                   ServiceMetrics.create(spec.name))
-        settings = ConsumerSettings(bootstrap, f"puhui-{spec.name}", spec.topics)
+        settings = ConsumerSettings(bootstrap, CONSUMER_GROUPS[spec.name], spec.topics)
         tasks.append(asyncio.create_task(run_consumer(settings, consumer.handle, stop)))
     tasks.append(asyncio.create_task(run_relay(own["relay"], bootstrap, stop)))
     try:

@@ -95,3 +95,30 @@ async def test_a_service_refuses_to_start_on_a_database_not_migrated(
     assert done.returncode == NOT_STARTING_EXIT, done.stderr
     assert "the database schema is behind this code (missing 0001_runtime" in done.stderr
     assert "run `puhui db migrate` as the schema's owner first" in done.stderr
+
+
+def _wait(url: str, timeout: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # this interpreter, fixed arguments
+        [sys.executable, "-m", "puhui", "db", "wait", "relay", "--timeout", str(timeout)],
+        env={**os.environ, "PUHUI_DATABASE_URL": url}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+async def test_db_wait_returns_once_the_owner_has_migrated(
+        stack: StackConfig, owner: asyncpg.Connection) -> None:
+    """The init container of every pod (deploy/k8s): it waits out the migrate Job."""
+    name = f"puhui_waiting_{uuid.uuid4().hex[:8]}"
+    await owner.execute(f'create database "{name}"')
+    url = stack.database_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        waiting, giving_up = _wait(url, 120), _wait(url, 2)
+        _, gave_up = await asyncio.to_thread(giving_up.communicate, timeout=60)
+        assert giving_up.returncode == NOT_STARTING_EXIT
+        assert "after 2s: the database schema is behind this code" in gave_up
+        assert waiting.poll() is None  # still waiting
+        await asyncio.to_thread(migrate_as_owner, Connections("", url))
+        out, err = await asyncio.to_thread(waiting.communicate, timeout=60)
+        assert waiting.returncode == 0, err
+        assert "relay: the schema is current" in out
+    finally:
+        await owner.execute(f'drop database "{name}" with (force)')

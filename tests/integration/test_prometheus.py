@@ -17,7 +17,7 @@ import pytest
 from puhui.stack import lifecycle
 from puhui.stack.config import StackConfig
 from puhui.stack.prometheus import PrometheusNode
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 from services import disbursement
 from tests.e2e.processes import Services, payouts_when
 from tests.feeds import simulate, standard_feed

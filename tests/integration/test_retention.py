@@ -6,7 +6,7 @@ import asyncio
 
 from puhui.stack import readiness
 from puhui.stack.config import StackConfig
-from puhui.topics import INBOUND, PAYOUTS
+from schemas.topics import INBOUND, PAYOUTS
 
 DAY_MS = 24 * 3600 * 1000
 

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from puhui.stack.config import StackConfig
-from puhui.topics import PARTITIONS
+from schemas.topics import PARTITIONS
 
 
 async def test_topics_exist_with_their_partition_counts(stack: StackConfig) -> None:

@@ -10,7 +10,7 @@ from puhui.bench.latency import Percentiles
 from puhui.bench.plan import BenchPlan, stamp_now
 from puhui.bench.profile import summary
 from puhui.synthetic.feed import FeedPlan, daily_feed, feed, population_feed
-from puhui.topics import key_of
+from schemas.topics import key_of
 
 TODAY = date(2026, 11, 23)
 

@@ -11,7 +11,7 @@ import yaml
 from puhui.stack import prometheus
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
-from services.supervisor import children
+from puhui.supervisor import children
 
 
 def _ports(instances: int, first: int) -> dict[str, int]:

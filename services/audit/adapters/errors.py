@@ -1,27 +1,25 @@
-"""Turn asyncpg errors into the failure kinds the services tell apart."""
+"""The audit trail's translation of asyncpg errors: the runtime's, plus one error of its own
+(no trail table yet: the owner has never migrated), named explicitly."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
-from services.runtime.errors import TransientFailure
+from services.runtime.pg_errors import translate_errors
 
 
 class TrailMissing(Exception):
     """The database has no audit trail yet: its owner has never migrated it."""
 
 
-@asynccontextmanager
-async def translated(what: str) -> AsyncIterator[None]:
-    """Re-raise driver errors met while doing `what` as `TrailMissing` or `TransientFailure`."""
-    try:
-        yield
-    except asyncpg.UndefinedTableError:
-        raise TrailMissing(
-            "this database has no audit trail: run `puhui db migrate` as its owner first"
-        ) from None
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-        raise TransientFailure(f"could not {what}: {type(error).__name__}: {error}") from None
+def trail_missing() -> TrailMissing:
+    return TrailMissing(
+        "this database has no audit trail: run `puhui db migrate` as its owner first")
+
+
+def translated(what: str) -> AbstractAsyncContextManager[None]:
+    """`translate_errors` for the trail: what differs is `UndefinedTableError` alone."""
+    return translate_errors(f"could not {what}",
+                            instead={asyncpg.UndefinedTableError: trail_missing})

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from puhui.topics import AUDIT
+from schemas.topics import AUDIT
 from services.audit.adapters.errors import translated
 from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import ChainHead, ChainLink

@@ -1,22 +1,13 @@
-"""asyncpg errors stay here: what is not the caller's fault becomes `TransientFailure`."""
+"""The finance page's translation of asyncpg errors: the runtime's, less the driver's message,
+since the page shows a failure to its users (503 "the database did not answer: ...")."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-import asyncpg
-
-from services.runtime.errors import TransientFailure
-
-_TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-              asyncpg.DeadlockDetectedError, asyncpg.SerializationError,
-              asyncpg.CannotConnectNowError, asyncpg.QueryCanceledError)
+from services.runtime.pg_errors import translate_errors
 
 
-@asynccontextmanager
-async def translated(doing: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except _TRANSIENT as error:
-        raise TransientFailure(f"{doing}: {type(error).__name__}") from None
+def translated(doing: str) -> AbstractAsyncContextManager[None]:
+    """`translate_errors` for the finance page: what differs is `say_why=False` alone."""
+    return translate_errors(doing, say_why=False)

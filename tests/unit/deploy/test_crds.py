@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 
 from puhui.kube.crds import schema_file_name, version_schemas
+from puhui.kube.manifests import REPO
 
 CRD = {"kind": "CustomResourceDefinition", "spec": {
     "group": "example.com", "names": {"kind": "Gadget"},
@@ -51,3 +54,15 @@ def test_kind_and_api_version_must_be_the_crds() -> None:
     assert not _validator().is_valid({"apiVersion": "example.com/v2", "kind": "Gadget",
                                       "metadata": {}, "spec": {"size": 1}})
     assert not _ok({})  # required size
+
+
+def test_the_strimzi_schemas_are_of_an_operator_that_runs_kafka_4_1() -> None:
+    """Kafka 4.1 (the broker `puhui stack` runs) needs Strimzi 0.48 or later: the vendored
+    schemas are of the version scripts/vendor-crds fetches, and the README says which."""
+    script = (REPO / "scripts" / "vendor-crds").read_text()
+    (strimzi,) = re.findall(r"^STRIMZI=(\d+\.\d+\.\d+)", script, flags=re.MULTILINE)
+    assert tuple(map(int, strimzi.split("."))) >= (0, 48, 0)
+    readme = (REPO / "deploy" / "k8s" / "crds" / "README.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `kafka.strimzi.io_")]
+    assert len(rows) == 3
+    assert all(f"| {strimzi} |" in row for row in rows)

@@ -14,10 +14,10 @@ import yaml
 from puhui.kube import table
 from puhui.kube.__main__ import stale
 from puhui.kube.manifests import REPO
-from puhui.settings import METRICS_PORTS
+from puhui.settings import DATABASE_SERVICES, METRICS_PORTS, password_variable
 from puhui.stack import kafka as stack_kafka
 from puhui.stack.config import StackConfig
-from puhui.topics import CARD_TRANSACTIONS, INBOUND, PARTITIONS
+from schemas.topics import CARD_TRANSACTIONS, INBOUND, PARTITIONS
 from services import disbursement
 from services.bootstrap import SERVICES
 from services.finance.api.app import create_app
@@ -58,7 +58,10 @@ def test_every_service_runs_from_the_image_with_its_port_and_probes(name: str) -
         assert container["ports"] == [{"name": "metrics", "containerPort": METRICS_PORTS[service],
                                        "protocol": "TCP"}]
         env = _env(container)
-        assert env["PUHUI_METRICS_PORT"] == str(METRICS_PORTS[service])
+        # the block's default first port (9101) puts each service on its own: the code reads
+        # PUHUI_METRICS_PORT as the block's first port (test_k8s_environment.py checks the
+        # port the code listens on is the container's)
+        assert "PUHUI_METRICS_PORT" not in env
         assert env["PUHUI_METRICS_HOST"] == "0.0.0.0"  # noqa: S104  # scraped from outside
         assert env["PUHUI_KAFKA_BOOTSTRAP"] == "puhui-kafka-bootstrap:9092"
         assert container["livenessProbe"]["httpGet"] == {"path": LIVE_PATH, "port": "metrics"}
@@ -94,6 +97,8 @@ def test_every_puhui_variable_in_the_manifests_is_read_by_the_code() -> None:
     source = "\n".join(p.read_text() for d in ("puhui", "services")
                        for p in (REPO / d).rglob("*.py")
                        if "kube" not in p.parts)
+    # the roles' password variables are built from the service's name (puhui/settings.py)
+    source += "\n".join(password_variable(service) for service in DATABASE_SERVICES)
     assert names >= {"PUHUI_KAFKA_BOOTSTRAP", "PUHUI_DATABASE_URL", "PUHUI_METRICS_HOST"}
     assert sorted(n for n in names if n not in source) == []
 
@@ -106,9 +111,18 @@ def test_the_database_is_the_cloudnativepg_cluster_and_its_secret(name: str) -> 
     for workload in (*SERVICES, "finance"):
         env = _env(_container(documents, workload))
         assert env["PUHUI_DATABASE_URL"] == f"postgresql://puhui-db-rw:5432/{initdb['database']}"
-        # CloudNativePG's Secret <cluster>-app holds the owner's username and password
-        for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password")):
-            assert env[variable] == {"secretKeyRef": {"name": "puhui-db-app", "key": key}}
+        # each service signs in as its own role: its own password, never the owner's
+        assert env[password_variable(workload)] == {
+            "secretKeyRef": {"name": f"puhui-db-{workload}", "key": "password"}}
+        assert "PGUSER" not in env
+        assert "PGPASSWORD" not in env
+    # CloudNativePG's Secret <cluster>-app holds the owner's username and password: only the
+    # migrate Job, which migrates as the owner, reads it
+    (job,) = find(documents, "Job")
+    (migrate,) = job["spec"]["template"]["spec"]["containers"]
+    env = _env(migrate)
+    for variable, key in (("PGUSER", "username"), ("PGPASSWORD", "password")):
+        assert env[variable] == {"secretKeyRef": {"name": "puhui-db-app", "key": key}}
 
 
 def test_postgres_settings_are_docker_composes() -> None:

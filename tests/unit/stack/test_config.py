@@ -8,7 +8,7 @@ import pytest
 
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
-from puhui.topics import topic_configs
+from schemas.topics import topic_configs
 
 
 def test_defaults() -> None:

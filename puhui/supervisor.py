@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.settings import Connections, instance_port, metrics_ports
 from puhui.synthetic.feed import FeedPlan, feed
-from puhui.topics import key_of
+from schemas.topics import key_of
 
 TOTALS = """
 select programme, count(*) filter (where kind = 'payout') as payouts,
