@@ -11,6 +11,7 @@ import gc
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,12 +21,11 @@ import orjson
 from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from puhui.engine.decisions import ClawedBack, Paid
 from puhui.engine.simulator import Simulator
+from puhui.simulate_output import payout_line
 from puhui.simulate_report import BadLines, Tally, show_held, show_summary
 from schemas.decode import InboundEvent, Invalid, decode_value
-from schemas.payouts import Payout
 from services.runtime.progress import progress
 
-_PAYOUT_JSON = Payout.__pydantic_serializer__
 _MONEY = (Paid, ClawedBack)
 
 CHUNK = 4_096
@@ -39,7 +39,7 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
 
 
 @click.command("simulate")
-@click.argument("events", type=click.File("rb"))
+@click.argument("events", type=click.File("rb"), required=False)
 @click.option(
     "--catalogue",
     "catalogue_path",
@@ -54,14 +54,46 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
     help="Replace a programme's yearly budget (fen); may be repeated.",
 )
 @click.option("--summary", is_flag=True, help="Print a table per programme on stderr.")
+@click.option("--from-kafka", is_flag=True,
+              help="Replay the inbound topics recorded on the broker (PUHUI_KAFKA_BOOTSTRAP) "
+                   "instead of reading EVENTS.")
+@click.option("--year", type=click.IntRange(2000, 2099), default=None,
+              help="With --from-kafka: replay and report this calendar year.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With --from-kafka: report from this day on (replayed from 1 January of "
+                   "its year).")
+@click.option("--against-ledger", is_flag=True,
+              help="With --from-kafka: compare with the payouts PostgreSQL recorded "
+                   "(PUHUI_DATABASE_URL); a table, and JSON, CSV and PNG in --out.")
+@click.option("--in-force", "in_force_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="The catalogue the services ran (its budgets for the burn-down); the "
+                   "reference catalogue if not given.")
+@click.option("--member-prefix", default="", metavar="PREFIX",
+              help="Report and compare only the members whose id starts with PREFIX.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("whatif-results"), show_default=True,
+              help="With --against-ledger: where the JSON, CSV and PNG files go.")
+@click.option("--progress-json", is_flag=True,
+              help="With --from-kafka: progress as JSON lines on stderr instead of a bar.")
 def simulate(
-    events: BinaryIO, catalogue_path: Path | None, budgets: tuple[str, ...], summary: bool
+    events: BinaryIO | None, catalogue_path: Path | None, budgets: tuple[str, ...],
+    summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
+    against_ledger: bool, in_force_path: Path | None, member_prefix: str, out_dir: Path,
+    progress_json: bool,
 ) -> None:
     """Decide every event in EVENTS (JSON lines, `-` for stdin) and print the payouts.
 
     A bad line is reported on stderr with its line number and counted; the rest still runs.
+    With --from-kafka, the events are those the broker recorded (see docs/services.md,
+    "What if").
     """
     catalogue = _catalogue(catalogue_path, budgets)
+    if from_kafka or year is not None or since is not None or against_ledger:
+        _from_kafka(events, catalogue, _in_force(in_force_path), summary, from_kafka, year,
+                    since, against_ledger, member_prefix, out_dir, progress_json)
+        return
+    if events is None:
+        raise click.UsageError("give EVENTS (a file, or - for stdin) or --from-kafka")
     simulator = Simulator(catalogue)
     tally, bad = Tally(), BadLines()
     out = click.get_binary_stream("stdout")
@@ -122,12 +154,6 @@ def parse_line(line: bytes) -> InboundEvent | Invalid:
     return decode_value(topic, envelope["value"])
 
 
-def payout_line(decision: Paid | ClawedBack) -> bytes:
-    """One payout or clawback as a JSON line in the `payouts` format."""
-    # pydantic-core writes the validated model straight to JSON: faster than dict + orjson
-    return _PAYOUT_JSON.to_json(decision.to_payout()) + b"\n"
-
-
 @contextmanager
 def rarer_collections() -> Iterator[None]:
     """Collect cyclic garbage less often while the in-memory ledger grows.
@@ -161,6 +187,34 @@ def _catalogue(path: Path | None, budgets: tuple[str, ...]) -> Catalogue:
         return catalogue.with_budgets(dict(_budget(text) for text in budgets))
     except CatalogueError as error:
         raise click.BadParameter(str(error), param_hint="--budget") from None
+
+
+def _from_kafka(events: BinaryIO | None, catalogue: Catalogue, in_force: Catalogue,
+                summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
+                against_ledger: bool, member_prefix: str, out_dir: Path,
+                progress_json: bool) -> None:
+    from puhui.whatif.run import Replay, run_from_kafka  # aiokafka: only a replay needs it
+    from puhui.whatif.window import Window
+
+    if not from_kafka:
+        raise click.UsageError("--year, --since and --against-ledger go with --from-kafka")
+    if events is not None:
+        raise click.UsageError("--from-kafka reads the broker: give no EVENTS")
+    if year is not None and since is None:
+        window = Window.year(year)
+    elif since is not None and year is None:
+        window = Window.since(since.date())
+    else:
+        raise click.UsageError("--from-kafka needs one of --year YYYY or --since YYYY-MM-DD")
+    run_from_kafka(Replay(window, catalogue, in_force, against_ledger, member_prefix, out_dir,
+                          summary, progress_json))
+
+
+def _in_force(path: Path | None) -> Catalogue:
+    try:
+        return load_catalogue(path)
+    except CatalogueError as error:
+        raise click.BadParameter(str(error), param_hint="--in-force") from None
 
 
 def _budget(text: str) -> tuple[str, int]:

@@ -54,6 +54,25 @@ PARTITIONS: Final[dict[str, int]] = {t.name: t.partitions for t in TOPICS}
 KEY_FIELDS: Final[dict[str, str]] = {t.name: t.key_field for t in TOPICS if t.key_field}
 """The field of an inbound message whose value is its Kafka key (docs/PRODUCT.md)."""
 
+INBOUND: Final = (CARD_TRANSACTIONS, MEMBER_ENROLMENT, CLOCK_DAYS)
+"""The federation's record of what happened: kept long enough to replay a year (`puhui
+simulate --from-kafka`)."""
+
+INBOUND_RETENTION_DAYS: Final = 400
+"""Default retention of the inbound topics: a whole year and the one before it, with room.
+`PUHUI_INBOUND_RETENTION_DAYS` changes it (`puhui stack up`, `puhui stack topics`)."""
+
+MS_PER_DAY: Final = 86_400_000
+
+
+def topic_configs(
+    inbound_retention_days: int = INBOUND_RETENTION_DAYS,
+) -> dict[str, dict[str, str]]:
+    """The per-topic configuration Puhui sets: retention of the inbound topics (the others keep
+    the broker's `log.retention.hours`)."""
+    retention = str(inbound_retention_days * MS_PER_DAY)
+    return {name: {"retention.ms": retention} if name in INBOUND else {} for name in PARTITIONS}
+
 CONSUMER_GROUPS: Final[dict[str, str]] = {
     "enrolment": "puhui-enrolment",
     "disbursement": "puhui-disbursement",

@@ -77,5 +77,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     for i, part in enumerate(loc):
         if i and loc[i - 1] == "amount" and part in AMOUNT_RULES:
             continue  # the tag pydantic adds for the amount union
+        if part == "[key]":
+            continue  # pydantic's mark of a bad dict key: the key itself is the last part
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path.lstrip(".")

@@ -216,7 +216,7 @@ def topics() -> list[Manifest]:
              "metadata": {"name": name, "labels": {**labels("kafka"),
                                                    "strimzi.io/cluster": table.KAFKA_CLUSTER}},
              "spec": {"topicName": name, "partitions": partitions, "replicas": 3,
-                      "config": {"retention.ms": table.RETENTION_MS,
+                      "config": {"retention.ms": table.topic_retention_ms()[name],
                                  "cleanup.policy": "delete"}}}
             for name, partitions in table.topic_table().items()]
 

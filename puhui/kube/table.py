@@ -14,7 +14,7 @@ from importlib.metadata import version
 
 from puhui.settings import DATABASE_SERVICES, METRICS_PORTS
 from puhui.stack.kafka import LOG_RETENTION_HOURS
-from schemas.topics import PARTITIONS
+from schemas.topics import PARTITIONS, topic_configs
 from services.bootstrap import SERVICES
 from services.runtime.health import LIVE_PATH, READY_PATH
 
@@ -41,11 +41,19 @@ def role_secret(service: str) -> str:
     migrate Job sets it, the service signs in with it (docs/deploy.md says who makes it)."""
     return f"{DATABASE_CLUSTER}-{service}"
 RETENTION_MS = LOG_RETENTION_HOURS * 3600 * 1000
+"""The broker's retention, which every topic but the inbound ones keeps."""
 
 
 def topic_table() -> dict[str, int]:
     """Every topic and its partition count: the one place deploy/k8s reads them from."""
     return dict(PARTITIONS)
+
+
+def topic_retention_ms() -> dict[str, int]:
+    """Every topic's retention: `puhui stack`'s per-topic configs (the inbound topics keep
+    `INBOUND_RETENTION_DAYS`), else the broker's."""
+    return {name: int(config.get("retention.ms", RETENTION_MS))
+            for name, config in topic_configs().items()}
 
 
 @dataclass(frozen=True)
@@ -123,7 +131,7 @@ FINANCE = Workload(
     live_path="/api/openapi.json", ready_path="/api/openapi.json",
     # not benchmarked: an HTTP app with a pool of 8; requests are a guess
     sizing=Sizing(cpu_millicores=100, memory_request_mi=192),
-    replicas=2, kafka=False, scraped=False)
+    replicas=2, kafka=True, scraped=False)  # kafka: the What if page replays the record
 
 OTHER_WORKLOADS: tuple[Workload, ...] = (FINANCE,)
 

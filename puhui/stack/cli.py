@@ -70,12 +70,15 @@ def status() -> None:
 @click.option("--bootstrap", envvar="PUHUI_KAFKA_BOOTSTRAP", default=None,
               help="Broker to create them on (default: the local stack's).")
 def topics(bootstrap: str | None) -> None:
-    """Create the topics Puhui needs on a broker (what `up` does; for other brokers)."""
-    target = bootstrap or StackConfig.from_env().bootstrap_servers
+    """Create the topics Puhui needs on a broker, and set their retention (what `up` does;
+    for other brokers): the inbound ones keep `PUHUI_INBOUND_RETENTION_DAYS` (default 400)."""
+    config = StackConfig.from_env()
+    target = bootstrap or config.bootstrap_servers
     if not asyncio.run(readiness.kafka_answers(target, 60.0)):
         _fail(StackError(f"no Kafka broker answers at {target}",
                          "start it (`puhui stack up`) or pass --bootstrap HOST:PORT"))
-    created = asyncio.run(readiness.ensure_topics(target))
+    created = asyncio.run(readiness.ensure_topics(
+        target, inbound_retention_days=config.inbound_retention_days))
     click.echo(f"created {', '.join(created)}" if created else "all topics present")
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from puhui.stack.errors import StackError
+from schemas.topics import INBOUND_RETENTION_DAYS
 from services.runtime.config import DEFAULT_KAFKA_PORT, DEFAULT_PG_PORT, FIRST_METRICS_PORT
 
 DEFAULT_CONTROLLER_PORT = 9093
@@ -32,6 +33,7 @@ class StackConfig:
     prometheus_port: int = DEFAULT_PROMETHEUS_PORT
     metrics_port: int = DEFAULT_METRICS_PORT
     external_database_url: str | None = None
+    inbound_retention_days: int = INBOUND_RETENTION_DAYS
     host: str = "127.0.0.1"
 
     @property
@@ -48,7 +50,8 @@ class StackConfig:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         """Read `PUHUI_STACK_DIR`, `PUHUI_KAFKA_PORT`, `PUHUI_KAFKA_CONTROLLER_PORT`,
         `PUHUI_PG_PORT`, `PUHUI_KAFKA_HEAP_MB`, `PUHUI_PROMETHEUS_PORT`, `PUHUI_METRICS_PORT`
-        (the first of the services' metrics ports) and `PUHUI_EXTERNAL_DATABASE_URL`."""
+        (the first of the services' metrics ports), `PUHUI_EXTERNAL_DATABASE_URL` and
+        `PUHUI_INBOUND_RETENTION_DAYS` (how long the inbound topics are kept)."""
         env = os.environ if env is None else env
         return cls(
             home=Path(env.get("PUHUI_STACK_DIR", ".stack")).resolve(),
@@ -60,6 +63,8 @@ class StackConfig:
             metrics_port=_int(env, "PUHUI_METRICS_PORT", DEFAULT_METRICS_PORT, 1024,
                               65535 - EXTRA_INSTANCES_AFTER - 8),
             external_database_url=env.get("PUHUI_EXTERNAL_DATABASE_URL") or None,
+            inbound_retention_days=_int(env, "PUHUI_INBOUND_RETENTION_DAYS",
+                                        INBOUND_RETENTION_DAYS, 1, 36_500),
         )
 
 

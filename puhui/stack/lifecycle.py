@@ -36,7 +36,8 @@ def up(config: StackConfig, say: Say, with_prometheus: bool = False) -> None:
     config.home.mkdir(parents=True, exist_ok=True)
     _postgres_up(config, say)
     _kafka_up(config, say)
-    created = asyncio.run(readiness.ensure_topics(config.bootstrap_servers))
+    created = asyncio.run(readiness.ensure_topics(
+        config.bootstrap_servers, inbound_retention_days=config.inbound_retention_days))
     say(f"topics: created {', '.join(created)}" if created else "topics: all present")
     if with_prometheus:
         prometheus_up(PrometheusNode(config), say)

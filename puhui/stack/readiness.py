@@ -11,9 +11,10 @@ import urllib.request
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from schemas.topics import PARTITIONS
+from schemas.topics import INBOUND_RETENTION_DAYS, PARTITIONS, topic_configs
 
 log = logging.getLogger(__name__)
 # aiokafka logs every refused connection at ERROR while a broker starts; that is expected here.
@@ -38,8 +39,11 @@ async def kafka_answers(bootstrap: str, within: float) -> bool:
     return False
 
 
-async def ensure_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS) -> list[str]:
-    """Create the topics that are missing; returns the names created."""
+async def ensure_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS,
+                        inbound_retention_days: int = INBOUND_RETENTION_DAYS) -> list[str]:
+    """Create the topics that are missing, with their configs (`topic_configs`), and set those
+    configs on the topics that exist; returns the names created."""
+    configs = topic_configs(inbound_retention_days)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
@@ -47,10 +51,41 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS)
         missing = [name for name in partitions if name not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(name, partitions[name], 1) for name in missing], timeout_ms=15000)
+                [NewTopic(name, partitions[name], 1, topic_configs=configs.get(name, {}))
+                 for name in missing], timeout_ms=15000)
+        present = [ConfigResource(ConfigResourceType.TOPIC, name, configs[name])
+                   for name in partitions if name in existing and configs.get(name)]
+        if present:
+            for answer in await admin.alter_configs(present):
+                _refused(answer.resources)
         return missing
     finally:
         await admin.close()
+
+
+def _refused(resources: list[tuple[object, ...]]) -> None:
+    for error_code, message, _type, name in (r[:4] for r in resources):
+        if error_code:
+            raise KafkaError(f"the broker refused the configs of topic {name}: {message}")
+
+
+async def topic_retention_ms(bootstrap: str, names: list[str]) -> dict[str, int]:
+    """Each topic's `retention.ms` as the broker reports it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        answers = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, None) for name in names])
+    finally:
+        await admin.close()
+    found: dict[str, int] = {}
+    for answer in answers:
+        for resource in answer.resources:
+            _error, _message, _type, name, entries = resource[:5]
+            for entry in entries:
+                if entry[0] == "retention.ms":
+                    found[name] = int(entry[1])
+    return found
 
 
 async def postgres_answers(dsn: str, within: float) -> bool:

@@ -60,8 +60,10 @@ def serve(host: str, port: int, catalogue_path: Path | None, secure_cookie: bool
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     database_url = Connections.from_env().service_database_url("finance")
     encoding = Encoding(settlement_encoding)
+    text = catalogue_path.read_text("utf-8") if catalogue_path else None
     app = create_app(lambda: build(database_url, catalogue, utc_now,
-                                   settlement_encoding=encoding), secure_cookie,
+                                   settlement_encoding=encoding, catalogue_text=text),
+                     secure_cookie,
                      origin.rstrip("/") if origin else None)
     # h11 drops a request whose headers pass its buffer (16 KiB) mid-upload, which the client
     # sees as a reset: read up to 2 MiB of them, so that the app answers 431 past 16 KiB

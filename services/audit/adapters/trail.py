@@ -55,7 +55,7 @@ class PostgresTrail:
     async def append(self, links: Sequence[ChainLink]) -> None:
         # COPY: the cheapest way in for a batch of thousands (no per-element array encoding)
         await self._conn.copy_records_to_table(
-            "audit_trail", columns=COLUMNS, records=[_row(link) for link in links])
+            "audit_trail", columns=COLUMNS, records=copy_rows(links))
 
     async def move_head(self, head: ChainHead) -> None:
         await self._conn.execute(MOVE_HEAD, head.seq, head.hash)
@@ -67,6 +67,11 @@ class PostgresTrail:
         await self._conn.execute(KEEP_ANCHOR, anchor.head.seq, anchor.head.hash,
                                  anchor.signed_at, anchor.key_id, anchor.signature)
         await outbox.write(self._conn, [outbox.OutboxMessage(AUDIT, ANCHOR_KEY, anchor.to_json())])
+
+
+def copy_rows(links: Sequence[ChainLink]) -> list[tuple[object, ...]]:
+    """The links as rows of `COLUMNS`, for COPY."""
+    return [_row(link) for link in links]
 
 
 def _row(link: ChainLink) -> tuple[object, ...]:

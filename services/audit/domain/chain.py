@@ -44,7 +44,7 @@ class ChainHead:
 EMPTY = ChainHead(0, GENESIS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the cost of making one: see record.py
 class Entry:
     """A record about to join the chain, with its canonical bytes computed once."""
 
@@ -52,7 +52,7 @@ class Entry:
     canonical: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen, for the cost of making one: see record.py
 class ChainLink:
     """A record in the chain: its place, the hash it follows, its own hash, when the trail
     took it and the format its hash was made in."""
@@ -84,8 +84,16 @@ def link_hash(prev: bytes, link: ChainLink) -> bytes:
 def format_2_bytes(seq: int, recorded_at: datetime, canonical: bytes) -> bytes:
     """`{"format":2,"record":...,"recorded_at":...,"seq":...}` around a record's canonical
     bytes: the keys in sorted order, so it is what orjson would write for the whole object."""
-    return b"".join((b'{"format":2,"record":', canonical, b',"recorded_at":"',
-                     utc_text(recorded_at).encode(), b'","seq":', str(seq).encode(), b"}"))
+    return _format_2(seq, _recorded_at_part(recorded_at), canonical)
+
+
+def _recorded_at_part(recorded_at: datetime) -> bytes:
+    """What comes between a link's record and its seq: the same for a whole batch."""
+    return b',"recorded_at":"' + utc_text(recorded_at).encode() + b'","seq":'
+
+
+def _format_2(seq: int, recorded_at_part: bytes, canonical: bytes) -> bytes:
+    return b"".join((b'{"format":2,"record":', canonical, recorded_at_part, b"%d}" % seq))
 
 
 def _digest(prev: bytes, data: bytes) -> bytes:
@@ -97,9 +105,10 @@ def extend(head: ChainHead, entries: Iterable[Entry], recorded_at: datetime) -> 
     `recorded_at`."""
     links = []
     seq, prev = head.seq, head.hash
+    recorded_at_part = _recorded_at_part(recorded_at)
     for entry in entries:
         seq += 1
-        digest = _digest(prev, format_2_bytes(seq, recorded_at, entry.canonical))
+        digest = _digest(prev, _format_2(seq, recorded_at_part, entry.canonical))
         links.append(ChainLink(seq, entry.record, prev, digest, recorded_at))
         prev = digest
     return links

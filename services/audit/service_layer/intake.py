@@ -17,6 +17,7 @@ from schemas.reasons import describe
 from services.audit.domain.anchor import MARKER, Anchor, NotAnAnchor
 from services.audit.domain.chain import Entry
 from services.audit.domain.record import TrailRecord
+from services.audit.service_layer.well_formed import well_formed_entry
 from services.runtime.records import InboundRecord, Rejected
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -46,7 +47,13 @@ def admit(records: Sequence[InboundRecord]) -> tuple[list[Entry], list[Rejected]
 
 
 def read_entry(value: bytes) -> Entry | str:
-    """The entry in one message value, or the reason it cannot join the trail."""
+    """The entry in one message value, or the reason it cannot join the trail: read by
+    `well_formed_entry` when it can (the ledger's own messages), else by the contract."""
+    return well_formed_entry(value) or validated_entry(value)
+
+
+def validated_entry(value: bytes) -> Entry | str:
+    """`read_entry` by the contract's pydantic model: the reference, and the reasons."""
     try:
         record = TrailRecord.of(AuditRecord.model_validate_json(value))
     except ValidationError as error:

@@ -8,6 +8,8 @@ A request another page makes a browser send is refused before anything else (doc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -21,7 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from services.finance.api import models, preferences, review, settle, watch
+from services.finance.api import models, preferences, review, settle, watch, whatif
 from services.finance.api.security import (
     CHALLENGE,
     COOKIE,
@@ -65,9 +67,16 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.finance = await build()
+        runs = app.state.finance.whatif
+        worker = asyncio.create_task(runs.work()) if runs is not None else None
         try:
             yield
         finally:
+            if worker is not None:
+                runs.stop_all()
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             await app.state.finance.pool.close()
 
     # no /api/docs: Swagger UI would load its script from a CDN; the schema is enough
@@ -79,6 +88,7 @@ def create_app(build: Callable[[], Awaitable[Finance]], secure_cookie: bool = Fa
     app.include_router(review.router)
     app.include_router(settle.router)
     app.include_router(watch.router)
+    app.include_router(whatif.router)
     _handle_errors(app)
     _guard(app, secure_cookie, origin)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

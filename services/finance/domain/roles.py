@@ -23,6 +23,8 @@ class Permission(StrEnum):
     """Approve a batch someone else prepared, or a payout over 1,000 CNY."""
     SETTLE = "settle"
     """Export an approved batch for the bank, import its confirmation, send failures back."""
+    PLAN = "plan"
+    """Replay the recorded events under another catalogue (what if)."""
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -17,7 +17,7 @@ from puhui.kube.manifests import REPO
 from puhui.settings import DATABASE_SERVICES, METRICS_PORTS, password_variable
 from puhui.stack import kafka as stack_kafka
 from puhui.stack.config import StackConfig
-from schemas.topics import CARD_TRANSACTIONS, PARTITIONS
+from schemas.topics import CARD_TRANSACTIONS, INBOUND, PARTITIONS
 from services import disbursement
 from services.bootstrap import SERVICES
 from services.finance.api.app import create_app
@@ -87,7 +87,8 @@ def test_finance_review_is_behind_a_service_and_probed_on_its_schema(name: str) 
     (svc,) = find(documents, "Service", "finance")
     assert svc["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http",
                                      "protocol": "TCP"}]
-    assert "PUHUI_KAFKA_BOOTSTRAP" not in _env(container)
+    # the What if page replays the inbound topics from the broker
+    assert _env(container)["PUHUI_KAFKA_BOOTSTRAP"] == "puhui-kafka-bootstrap:9092"
 
 
 def test_every_puhui_variable_in_the_manifests_is_read_by_the_code() -> None:
@@ -136,9 +137,11 @@ def test_postgres_settings_are_docker_composes() -> None:
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_topics_are_the_codes_with_their_partitions_and_the_stacks_retention(name: str) -> None:
     topics = find(overlay(name), "KafkaTopic")
-    want_ms = stack_kafka.LOG_RETENTION_HOURS * 3600 * 1000
+    broker_ms = stack_kafka.LOG_RETENTION_HOURS * 3600 * 1000
+    inbound_ms = 400 * 24 * 3600 * 1000
     assert {t["spec"]["topicName"]: t["spec"]["partitions"] for t in topics} == PARTITIONS
-    assert all(t["spec"]["config"]["retention.ms"] == want_ms for t in topics)
+    retention = {t["spec"]["topicName"]: t["spec"]["config"]["retention.ms"] for t in topics}
+    assert retention == {name: inbound_ms if name in INBOUND else broker_ms for name in PARTITIONS}
     assert all(t["metadata"]["labels"]["strimzi.io/cluster"] == "puhui" for t in topics)
     (pool,) = find(overlay(name), "KafkaNodePool")
     assert {t["spec"]["replicas"] for t in topics} == {pool["spec"]["replicas"]}

@@ -8,6 +8,7 @@ import pytest
 
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
+from schemas.topics import topic_configs
 
 
 def test_defaults() -> None:
@@ -43,3 +44,21 @@ def test_bad_port_names_the_key(raw: str) -> None:
 def test_prometheus_port_default_and_override() -> None:
     assert StackConfig.from_env({}).prometheus_port == 9190  # 9090 is Debian's own service's
     assert StackConfig.from_env({"PUHUI_PROMETHEUS_PORT": "29190"}).prometheus_port == 29190
+
+
+def test_inbound_retention_is_400_days_unless_configured() -> None:
+    assert StackConfig.from_env({}).inbound_retention_days == 400
+    configured = StackConfig.from_env({"PUHUI_INBOUND_RETENTION_DAYS": "800"})
+    assert configured.inbound_retention_days == 800
+    with pytest.raises(StackError) as caught:
+        StackConfig.from_env({"PUHUI_INBOUND_RETENTION_DAYS": "0"})
+    assert "PUHUI_INBOUND_RETENTION_DAYS" in caught.value.problem
+
+
+def test_only_the_inbound_topics_get_a_retention_of_their_own() -> None:
+    configs = topic_configs(400)
+    day_ms = 24 * 3600 * 1000
+    assert {name: c.get("retention.ms") for name, c in configs.items()} == {
+        "card.transactions": str(400 * day_ms), "member.enrolment": str(400 * day_ms),
+        "clock.days": str(400 * day_ms), "payouts": None, "audit": None,
+        "puhui.dead-letters": None, "puhui.signals": None}

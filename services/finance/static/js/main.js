@@ -2,7 +2,7 @@
 // A page is a module under pages/ that calls page(name, {nav, order, show}); its messages are
 // its own "name.*" keys of the catalogues in /static/i18n.
 import { LANGUAGES, language, remembered, t, translateStatic, useLanguage } from "./i18n.js";
-import { api, getJSON, notice, pages, reshowWith, said, state, stopTimers, view, whenSignedOut } from "./core.js";
+import { api, getJSON, may, notice, pages, reshowWith, said, state, stopTimers, view, whenSignedOut } from "./core.js";
 import { disposeCharts } from "./charts.js";
 import "./pages/stream.js";
 import "./pages/totals.js";
@@ -12,11 +12,12 @@ import "./pages/held.js";
 import "./pages/settlement.js";
 import "./pages/audit.js";
 import "./pages/watch.js";
+import "./pages/whatif.js";
 
 const $ = (selector) => document.querySelector(selector);
 
 function nav() {
-  const links = Object.values(pages).filter((p) => p.nav).sort((a, b) => a.order - b.order);
+  const links = Object.values(pages).filter((p) => p.nav && (!p.needs || may(p.needs))).sort((a, b) => a.order - b.order);
   $("#nav").replaceChildren(...links.map((p) => {
     const link = document.createElement("a");
     link.href = `#/${p.name}`;
