@@ -3,8 +3,9 @@
 import { has, t } from "./i18n.js";
 import { el, money, programmeTitle } from "./core.js";
 
-// Arguments that are identifiers (a batch, a payout, an event...) are shown as such: <code>.
-const IDENTIFIERS = ["batch", "payout", "signal", "transaction", "event", "filter", "actor", "preparer", "rule", "outcome", "token", "who", "key"];
+// Arguments that are identifiers (a batch, a payout, an event...) are shown as such, <code>;
+// so is a note, a person's own words verbatim (in whatever language they wrote them).
+const IDENTIFIERS = ["batch", "payout", "signal", "note", "transaction", "event", "filter", "actor", "preparer", "rule", "outcome", "token", "who", "key"];
 export function sentence(step) {
   const known = step.key !== "trace.raw" && has(step.key);
   const args = known ? { ...step.args } : { rule: step.rule, outcome: step.outcome };
