@@ -32,7 +32,7 @@ import asyncpg
 import orjson
 
 from puhui.bench import machine
-from puhui.bench.fresh import bench_dsn
+from puhui.bench.fresh import fresh_database
 from puhui.bench.plan import BenchPlan
 from puhui.engine.catalogue import load_catalogue
 from puhui.settings import Connections
@@ -102,17 +102,10 @@ async def memory(members: int, events: int, profile: bool) -> None:
 
 async def postgres(members: int, events: int) -> None:
     population, day = _feed(members, events)
-    url = Connections.from_env().database_url
-    admin = await asyncpg.connect(bench_dsn(url, "postgres"), timeout=10)
+    dsn = await fresh_database(Connections.from_env().database_url, DATABASE,
+                               commit_signal=False)
+    pool = await db.create_pool(dsn, max_size=1, settings=db.KEYED_LOOKUPS)
     try:
-        await admin.execute(f'drop database if exists "{DATABASE}" with (force)')
-        await admin.execute(f'create database "{DATABASE}"')
-    finally:
-        await admin.close()
-    pool = await db.create_pool(bench_dsn(url, DATABASE), max_size=1,
-                                settings=db.KEYED_LOOKUPS)
-    try:
-        await db.migrate(pool)
         consumer = _consumer(PgLedgerStore(pool))
         for batch in _batches(population, 5 * BATCH):
             await consumer.handle(batch)

@@ -46,19 +46,22 @@ def bench_dsn(database_url: str, name: str = BENCH_DATABASE) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def fresh_database(database_url: str) -> str:
-    """Drop and create the bench database, migrate it, add the commit signal; its DSN."""
-    dsn = bench_dsn(database_url)
+async def fresh_database(database_url: str, name: str = BENCH_DATABASE,
+                         commit_signal: bool = True) -> str:
+    """Drop and create the database `name` (the bench's), migrate it, add the commit signal
+    unless told not to; its DSN."""
+    dsn = bench_dsn(database_url, name)
     conn = await asyncpg.connect(bench_dsn(database_url, "postgres"), timeout=10)
     try:
-        await conn.execute(f'drop database if exists "{BENCH_DATABASE}" with (force)')
-        await conn.execute(f'create database "{BENCH_DATABASE}"')
+        await conn.execute(f'drop database if exists "{name}" with (force)')
+        await conn.execute(f'create database "{name}"')
     finally:
         await conn.close()
     pool = await db.create_pool(dsn, attempts=5)
     try:
         await db.migrate(pool)
-        await pool.execute(SIGNAL_TRIGGER)
+        if commit_signal:
+            await pool.execute(SIGNAL_TRIGGER)
     finally:
         await pool.close()
     return dsn

@@ -21,6 +21,8 @@ from puhui.engine.decisions import ClawedBack, Decision, Paid
 from puhui.engine.trace import Trace
 
 JsonObject = dict[str, Any]
+WrittenTrace = list[JsonObject] | orjson.Fragment
+"""A trace as JSON values, or already written (the same trace goes into three documents)."""
 _OPTIONS = orjson.OPT_UTC_Z
 """pydantic writes a UTC time with `Z` and any other offset as `+hh:mm`; so does this."""
 
@@ -47,7 +49,7 @@ def trace_value(trace: Trace) -> list[JsonObject]:
     return [step.to_value() for step in trace]
 
 
-def payout_value(decision: Paid | ClawedBack, trace: list[JsonObject]) -> JsonObject:
+def payout_value(decision: Paid | ClawedBack, trace: WrittenTrace) -> JsonObject:
     """`decision.to_payout().model_dump(mode="json")`, its time as `dumps` writes it."""
     if decision.member_id is None or decision.programme is None or decision.period is None:
         raise ValueError(f"a {decision.payout_kind} needs a member, a programme and a period")
@@ -67,7 +69,7 @@ def payout_value(decision: Paid | ClawedBack, trace: list[JsonObject]) -> JsonOb
     }
 
 
-def audit_value(decision: Decision, trace: list[JsonObject]) -> JsonObject:
+def audit_value(decision: Decision, trace: WrittenTrace) -> JsonObject:
     """`decision.to_audit().model_dump(mode="json")`, its time as `dumps` writes it."""
     return {
         "audit_id": decision.audit_id,

@@ -1,8 +1,9 @@
 """What a batch publishes, each piece built once, straight to the contract's JSON.
 
-A payout's trace is made once and shared by its payout, its audit record and the `trace`
-column; the JSON comes from `puhui.engine.wire` (the same bytes as the contract models'
-`model_dump_json()`, without building and validating the models again on the hot path).
+A payout's trace is made and written once, and shared as written by its payout, its audit
+record and the `trace` column; the JSON comes from `puhui.engine.wire` (the same bytes as
+the contract models' `model_dump_json()`, without building and validating the models again
+on the hot path).
 `tests/unit/test_published.py` holds the result equal to the engine's own `to_payout()` and
 `to_audit()`.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import orjson
 
 from puhui.engine import wire
 from puhui.engine.decisions import ClawedBack, Decision, Paid
@@ -37,8 +40,7 @@ class PublishedPayout:
     body: bytes
     """The payout as published on `payouts`."""
     trace_json: str
-    """Its trace alone, for the `payouts` table."""
-    trace: list[wire.JsonObject]
+    """Its trace alone, for the `payouts` table (and, as written, in its audit record)."""
 
 
 def payouts_of(decisions: Sequence[Decision]) -> list[PublishedPayout]:
@@ -46,13 +48,13 @@ def payouts_of(decisions: Sequence[Decision]) -> list[PublishedPayout]:
     found = []
     for decision in decisions:
         if isinstance(decision, Paid | ClawedBack):
-            trace = wire.trace_value(decision.trace)
-            value = wire.payout_value(decision, trace)
+            trace = wire.dumps(wire.trace_value(decision.trace))
+            value = wire.payout_value(decision, orjson.Fragment(trace))
             found.append(PublishedPayout(
                 value["payout_id"], value["member_id"], value["programme"],
                 decision.amount_fen, decision.payout_kind, decision.source_event_id,
                 decision.transaction_id, value["period"], decision.occurred_at,
-                wire.dumps(value), wire.dumps(trace).decode(), trace))
+                wire.dumps(value), trace.decode()))
     return found
 
 
@@ -60,11 +62,11 @@ def outbox_messages(decisions: Sequence[Decision],
                     money: Sequence[PublishedPayout]) -> list[OutboxMessage]:
     """Every payout on `payouts` (key: member), then every decision's audit record."""
     messages = [OutboxMessage(payouts.TOPIC, p.member_id.encode(), p.body) for p in money]
-    traces = iter(p.trace for p in money)
+    traces = iter(p.trace_json for p in money)
     for decision in decisions:
         key = (decision.member_id or decision.source_event_id).encode()
-        trace = next(traces) if isinstance(decision, Paid | ClawedBack) \
-            else wire.trace_value(decision.trace)
+        trace: wire.WrittenTrace = orjson.Fragment(next(traces)) \
+            if isinstance(decision, Paid | ClawedBack) else wire.trace_value(decision.trace)
         messages.append(OutboxMessage(audit.TOPIC, key,
                                       wire.dumps(wire.audit_value(decision, trace))))
     return messages
