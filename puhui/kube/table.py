@@ -81,10 +81,10 @@ SIZING: dict[str, Sizing] = {
     "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
     "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=78),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=89),
-    # services/watch (docs/watch.md, scripts/watch_cost.py): peak RSS 164 MB and 3.2 ms CPU
-    # per card event on the planted week with its payouts (15,361 card events, 14,945
-    # payouts); not measured at a full day's rate, where it falls behind (advice, not money)
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=200, peak_rss_mb=164),
+    # services/watch (docs/watch.md, scripts/watch_cost.py): peak RSS 311 MB and about
+    # 400 µs CPU per card event on the planted week with its payouts (15,361 card events,
+    # 14,945 payouts); not measured at a full day's rate (advice, not money)
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=384, peak_rss_mb=311),
 }
 
 

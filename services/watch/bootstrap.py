@@ -28,10 +28,12 @@ from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
 from services.watch.adapters.stream import (
     APP_ID,
+    Broker,
     Counters,
     StreamSettings,
     build_app,
     create_internal_topics,
+    started_producer,
 )
 from services.watch.config import Watched
 
@@ -63,7 +65,8 @@ async def open_pool(connections: Connections) -> asyncpg.Pool:
     return pool
 
 
-def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool) -> faust.App:
+def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool,
+          broker: Broker) -> faust.App:
 
     def raised(signal: Signal) -> None:
         metrics.signals.labels(signal.rule).inc()
@@ -73,9 +76,9 @@ def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool) ->
     async def record(signals: Sequence[Signal]) -> None:
         await SignalBook(pool, raised).record(signals)
 
-    counters = Counters(consumed=lambda topic: metrics.events_consumed.labels(topic).inc(),
+    counters = Counters(consumed=lambda topic, n: metrics.events_consumed.labels(topic).inc(n),
                         skipped=lambda _topic: None)
-    app = build_app(stream_settings(options), options.watched, record, counters)
+    app = build_app(stream_settings(options), options.watched, record, counters, broker)
 
     async def started() -> None:
         metrics.up.labels("watch").set(1)
@@ -103,6 +106,7 @@ def run_watch(options: WatchOptions) -> None:
     loop.run_until_complete(serve(metrics, options.metrics_port, options.metrics_host))
     pool = loop.run_until_complete(open_pool(options.connections))
     loop.run_until_complete(create_internal_topics(stream_settings(options)))
-    app = build(options, metrics, pool)
+    kafka = loop.run_until_complete(started_producer(options.connections.kafka_bootstrap))
+    app = build(options, metrics, pool, Broker(kafka))
     worker = faust.Worker(app, loglevel="WARNING", override_logging=False)
     worker.execute_from_commandline()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.signals import KeyKind, RuleName, Signal
@@ -49,8 +49,7 @@ def tallied(window: Window, tally: Tally, swipe: Swipe) -> Step:
     baseline)."""
     if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
-    return Step(window, replace(tally, purchases=tally.purchases + 1).saw(swipe.lane,
-                                                                          swipe.offset))
+    return Step(window, tally.counted(swipe.lane, swipe.offset, purchases=1))
 
 
 def merchant_burst(window: Window, tally: Tally, baseline: Sequence[Tally], swipe: Swipe,
@@ -59,7 +58,7 @@ def merchant_burst(window: Window, tally: Tally, baseline: Sequence[Tally], swip
     tallies (of subsidised purchases too)."""
     if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
-    now = replace(tally, purchases=tally.purchases + 1).saw(swipe.lane, swipe.offset)
+    now = tally.counted(swipe.lane, swipe.offset, purchases=1)
     now = now.with_example(swipe.transaction_id, examples)
     days = sum(1 for day in baseline if day.purchases)
     per_hour = sum(day.purchases for day in baseline) / (24 * max(days, 1))
@@ -71,7 +70,7 @@ def merchant_burst(window: Window, tally: Tally, baseline: Sequence[Tally], swip
                       "baseline_days": days},
                      {"times_baseline": rule.times_baseline,
                       "min_purchases": rule.min_purchases}, now.examples)
-    return Step(window, replace(now, raised=True), signal)
+    return Step(window, now.marked_raised(), signal)
 
 
 def subsidy_maximising(window: Window, tally: Tally, swipe: Swipe, amount_fen: int,
@@ -80,8 +79,7 @@ def subsidy_maximising(window: Window, tally: Tally, swipe: Swipe, amount_fen: i
     if swipe.kind != "purchase" or tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
     hit = swipe.amount_fen == amount_fen
-    now = replace(tally, purchases=tally.purchases + 1,
-                  hits=tally.hits + hit).saw(swipe.lane, swipe.offset)
+    now = tally.counted(swipe.lane, swipe.offset, purchases=1, hits=hit)
     if hit:
         now = now.with_example(swipe.transaction_id, examples)
     share = now.hits / now.purchases
@@ -92,7 +90,7 @@ def subsidy_maximising(window: Window, tally: Tally, swipe: Swipe, amount_fen: i
                       "share": round(share, 4), "amount_fen": amount_fen},
                      {"share_above": rule.share_above, "min_purchases": rule.min_purchases},
                      now.examples)
-    return Step(window, replace(now, raised=True), signal)
+    return Step(window, now.marked_raised(), signal)
 
 
 def refund_ratio(window: Window, tally: Tally, baseline: Sequence[Tally], swipe: Swipe,
@@ -102,9 +100,8 @@ def refund_ratio(window: Window, tally: Tally, baseline: Sequence[Tally], swipe:
     if tally.has_seen(swipe.lane, swipe.offset):
         return Step(window, tally, changed=False)
     if swipe.kind == "purchase":
-        now = replace(tally, purchases=tally.purchases + 1)
-        return Step(window, now.saw(swipe.lane, swipe.offset))
-    now = replace(tally, hits=tally.hits + 1).saw(swipe.lane, swipe.offset)
+        return Step(window, tally.counted(swipe.lane, swipe.offset, purchases=1))
+    now = tally.counted(swipe.lane, swipe.offset, hits=1)
     now = now.with_example(swipe.transaction_id, examples)
     days = [day.purchases for day in baseline if day.purchases]
     usual = sum(days) / len(days) if days else 0.0
@@ -117,7 +114,7 @@ def refund_ratio(window: Window, tally: Tally, baseline: Sequence[Tally], swipe:
                       "usual_purchases_per_day": round(usual, 2), "ratio": round(ratio, 4)},
                      {"ratio_above": rule.ratio_above, "min_refunds": rule.min_refunds},
                      now.examples)
-    return Step(window, replace(now, raised=True), signal)
+    return Step(window, now.marked_raised(), signal)
 
 
 def card_velocity(windows: Sequence[tuple[Window, Tally]], earlier_raised: bool, swipe: Swipe,
@@ -135,7 +132,7 @@ def card_velocity(windows: Sequence[tuple[Window, Tally]], earlier_raised: bool,
             continue
         now = tally.saw(swipe.lane, swipe.offset)
         if swipe.merchant_id not in now.merchants:
-            now = replace(now, merchants=(*now.merchants, swipe.merchant_id))
+            now = now.with_merchant(swipe.merchant_id)
             now = now.with_example(swipe.transaction_id, rule.min_merchants)
         if now.raised or len(now.merchants) < rule.min_merchants:
             covered = covered or now.raised
@@ -146,5 +143,5 @@ def card_velocity(windows: Sequence[tuple[Window, Tally]], earlier_raised: bool,
             {"merchants": len(now.merchants)}, {"min_merchants": rule.min_merchants},
             now.examples)
         covered = True
-        steps.append(Step(window, replace(now, raised=True), signal))
+        steps.append(Step(window, now.marked_raised(), signal))
     return steps

@@ -8,7 +8,7 @@ once, as the swipe with its `paid_fen`, to the rules that count subsidised purch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from services.watch.domain.swipe import Swipe
@@ -68,19 +68,20 @@ def pair(pairing: Pairing, side: Swipe | PaidSide, partition: int,
     if seen.get(str(partition), -1) >= offset:
         again = pairing.completed_by == (partition, offset)
         return pairing, _joined(pairing, partition, offset) if again else None
-    now = replace(pairing, seen={**seen, str(partition): offset})
+    swipe, paid_fen = pairing.swipe, pairing.paid_fen
     if isinstance(side, Swipe):
-        now = replace(now, swipe=now.swipe or side.as_json())
+        swipe = swipe or side.as_json()
     else:
-        now = replace(now, paid_fen=max(now.paid_fen, side.paid_fen))
-    if now.completed_by is not None or now.swipe is None or now.paid_fen <= 0:
-        return now, None
-    now = replace(now, completed_by=(partition, offset))
+        paid_fen = max(paid_fen, side.paid_fen)
+    seen = {**seen, str(partition): offset}
+    if pairing.completed_by is not None or swipe is None or paid_fen <= 0:
+        return Pairing(swipe, paid_fen, seen, pairing.completed_by), None
+    now = Pairing(swipe, paid_fen, seen, (partition, offset))
     return now, _joined(now, partition, offset)
 
 
 def _joined(pairing: Pairing, partition: int, offset: int) -> Swipe | None:
     if pairing.swipe is None:
         return None
-    return replace(Swipe.from_json(pairing.swipe), paid_fen=pairing.paid_fen, source=JOINED,
-                   partition=partition, offset=offset)
+    return Swipe.from_json({**pairing.swipe, "f": pairing.paid_fen, "src": JOINED,
+                            "p": partition, "o": offset})

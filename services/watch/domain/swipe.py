@@ -30,7 +30,7 @@ class Swipe:
     @property
     def lane(self) -> str:
         """The source partition as a tally's guard keys it: "3", or "j3" for a joined one."""
-        return f"{self.source}{self.partition}"
+        return self.source + str(self.partition)
 
     @property
     def subsidised(self) -> bool:
@@ -44,6 +44,7 @@ class Swipe:
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Swipe:
-        return cls(str(value["t"]), str(value["c"]), str(value["m"]), str(value["mcc"]),
-                   value["k"], int(value["a"]), float(value["at"]), int(value["p"]),
-                   int(value["o"]), int(value.get("f", 0)), str(value.get("src", "")))
+        # the watch's own messages (what `as_json` wrote): read as they are, not converted
+        return cls(value["t"], value["c"], value["m"], value["mcc"], value["k"], value["a"],
+                   value["at"], value["p"], value["o"], value.get("f", 0),
+                   value.get("src", ""))

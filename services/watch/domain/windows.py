@@ -7,7 +7,7 @@ are faust's own (start, start + size - 0.1), so the faust tables' expiry reads t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,12 +76,26 @@ class Tally:
         return self.seen.get(lane, -1) >= offset
 
     def saw(self, lane: str, offset: int) -> Tally:
-        return replace(self, seen={**self.seen, lane: offset})
+        return Tally(self.purchases, self.hits, self.merchants, self.examples,
+                     {**self.seen, lane: offset}, self.raised)
+
+    def counted(self, lane: str, offset: int, purchases: int = 0, hits: int = 0) -> Tally:
+        """`purchases` and `hits` more, from the swipe at (`lane`, `offset`)."""
+        return Tally(self.purchases + purchases, self.hits + hits, self.merchants,
+                     self.examples, {**self.seen, lane: offset}, self.raised)
+
+    def with_merchant(self, merchant_id: str) -> Tally:
+        return Tally(self.purchases, self.hits, (*self.merchants, merchant_id), self.examples,
+                     self.seen, self.raised)
 
     def with_example(self, transaction_id: str, limit: int) -> Tally:
         if len(self.examples) >= limit or transaction_id in self.examples:
             return self
-        return replace(self, examples=(*self.examples, transaction_id))
+        return Tally(self.purchases, self.hits, self.merchants,
+                     (*self.examples, transaction_id), self.seen, self.raised)
+
+    def marked_raised(self) -> Tally:
+        return Tally(self.purchases, self.hits, self.merchants, self.examples, self.seen, True)
 
     def as_json(self) -> dict[str, Any]:
         return {"p": self.purchases, "h": self.hits, "m": list(self.merchants),

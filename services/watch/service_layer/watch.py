@@ -90,14 +90,17 @@ class MerchantWatch:
     def _subsidised(self, swipe: Swipe) -> list[tuple[Tallies, Step]]:
         rule, key = self.watched.rules.merchant_burst, swipe.merchant_id
         day = tumbling(swipe.at, DAY)
-        baseline = [self.tables.paid_day.get(key, day.shifted(-n))
-                    for n in range(1, rule.baseline_days + 1)]
         burst = tumbling(swipe.at, rule.window_minutes * MINUTE)
+        window = self.tables.burst.get(key, burst)
+        # the baseline decides only for a window this purchase may take to min_purchases
+        # (it changes no tally): most windows of most merchants never get there
+        can_raise = not window.raised and window.purchases + 1 >= rule.min_purchases
+        baseline = [self.tables.paid_day.get(key, day.shifted(-n))
+                    for n in range(1, rule.baseline_days + 1)] if can_raise else []
         return [(self.tables.paid_day, detect.tallied(day, self.tables.paid_day.get(key, day),
                                                       swipe)),
                 (self.tables.burst, detect.merchant_burst(
-                    burst, self.tables.burst.get(key, burst), baseline, swipe, rule,
-                    self.watched.rules.examples))]
+                    burst, window, baseline, swipe, rule, self.watched.rules.examples))]
 
 
 class PaidJoin:
@@ -128,12 +131,13 @@ class CardWatch:
             return []
         size, step = self.rule.window_minutes * MINUTE, self.rule.hop_minutes * MINUTE
         windows = hopping(swipe.at, size, step)
-        earlier = [Window(windows[0].start - n * step, size)
-                   for n in range(1, int(size // step))]
-        earlier_raised = any(self.velocity.get(swipe.card_id, w).raised for w in earlier)
-        steps = detect.card_velocity(
-            [(w, self.velocity.get(swipe.card_id, w)) for w in windows], earlier_raised, swipe,
-            self.rule)
+        tallies = [(w, self.velocity.get(swipe.card_id, w)) for w in windows]
+        # the windows before matter only to a window this swipe may take over the threshold
+        earlier_raised = any(len(t.merchants) + 1 >= self.rule.min_merchants
+                             for _, t in tallies) and any(
+            self.velocity.get(swipe.card_id, Window(windows[0].start - n * step, size)).raised
+            for n in range(1, int(size // step)))
+        steps = detect.card_velocity(tallies, earlier_raised, swipe, self.rule)
         return await _record_then_write([(self.velocity, s) for s in steps], swipe.card_id,
                                         self.record)
 
