@@ -65,7 +65,7 @@ class Publisher:
         counts = {topic: len(await self.partitions(topic)) for topic in {m.topic for m in batch}}
         by_partition: dict[Partition, list[PendingMessage]] = {}
         for m in batch:
-            where = (m.topic, partition_for(m.key, m.id + m.index, counts[m.topic]))
+            where = (m.topic, partition_for(m.key, m.id + m.position, counts[m.topic]))
             by_partition.setdefault(where, []).append(m)
         sending = [self._send(where, rows) for where, rows in by_partition.items()]
         acks = await asyncio.gather(*sending)
@@ -75,7 +75,7 @@ class Publisher:
         """Hand `rows` over as record batches; one partition's go one after the other."""
         acks, builder = [], self._producer.create_batch()
         for m in rows:
-            headers = [(OUTBOX_ID, b"%d.%d" % (m.id, m.index))]
+            headers = [(OUTBOX_ID, b"%d.%d" % (m.id, m.position))]
             if builder.append(timestamp=None, key=m.key, value=m.value, headers=headers) is None:
                 acks.append(await self._producer.send_batch(builder, where[0],
                                                             partition=where[1]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import asyncpg
 
@@ -48,19 +49,21 @@ class OutboxMessage:
     value: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class PendingMessage:
+class PendingMessage(NamedTuple):
+    """A message of a pending row (a tuple: the relay makes one per message it sends, and a
+    frozen dataclass costs several times as much to make)."""
+
     id: int
     """The row's id."""
-    index: int
-    """The message's place in its row, from 0."""
+    position: int
+    """The message's index in its row, from 0."""
     topic: str
     key: bytes | None
     value: bytes
 
     @property
     def ref(self) -> MessageRef:
-        return self.id, self.index
+        return self.id, self.position
 
 
 PendingRows = dict[int, tuple[str, list[bytes | None], list[bytes]]]
