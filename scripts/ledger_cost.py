@@ -145,9 +145,7 @@ async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
     for text, (count, seconds) in sorted(statements.items(), key=lambda s: -s[1][1])[:16]:
         print(f"  {seconds / n * 1e6:6.1f} µs  {int(count):4d}×  {text}")
     if profiler is not None:
-        stats = pstats.Stats(profiler).sort_stats("tottime")
-        stats.print_stats(30)
-        stats.print_callers("__instancecheck__")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def main(argv: list[str]) -> None:
