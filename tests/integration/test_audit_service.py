@@ -161,7 +161,7 @@ async def test_undecodable_messages_land_in_dead_letters(stack: StackConfig) -> 
             "select raw, reason from dead_letters where consumer = 'audit' and raw = any($1)",
             [not_json, wrong])
         sent = await pool.fetch(
-            "select convert_from(value, 'UTF8')::jsonb as letter from outbox"
+            "select convert_from(value, 'UTF8')::jsonb as letter from outbox_messages"
             " where topic = 'puhui.dead-letters'"
             " and convert_from(value, 'UTF8')::jsonb ->> 'raw' = any($1::text[])",
             [base64.b64encode(raw).decode() for raw in (not_json, wrong)])
