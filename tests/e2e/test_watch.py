@@ -157,7 +157,7 @@ async def _outbox_count(dsn: str, since: int) -> int:
     conn = await asyncpg.connect(dsn)
     try:
         count: int = await conn.fetchval(
-            "select count(*) from outbox where topic = 'puhui.signals' and key = $1",
+            "select count(*) from outbox_messages where topic = 'puhui.signals' and key = $1",
             BURST_SHOP[0].encode())
         return count - since
     finally:

@@ -20,7 +20,7 @@ values ($1, 'card_velocity', 'card', $2, $3, $4, $4, '{"merchants": 4}',
         '{"min_merchants": 4}', '{T1,T2}')
 """
 AUDITED = """
-select count(*) from outbox
+select count(*) from outbox_messages
 where topic = 'audit' and convert_from(value, 'UTF8')::jsonb ->> 'decision' = $1
   and convert_from(value, 'UTF8') like '%' || $2 || '%'
 """
