@@ -303,7 +303,7 @@ class Intake:
                     as_json = swipe.as_json()
                     merchants[partition_for(swipe.merchant_id)].append(as_json)
                     if swipe.kind == "purchase":
-                        joins[partition_for(swipe.transaction_id)].append({"swipe": as_json})
+                        joins[partition_for(swipe.transaction_id)].append(as_json)
             elif tp.topic == payouts:
                 self.counters.consumed(payouts, len(messages))
                 for message in messages:
@@ -311,7 +311,7 @@ class Intake:
                     if paid is None:
                         self.counters.skipped(payouts)
                         continue
-                    joins[partition_for(paid.transaction_id)].append({"paid": paid.as_json()})
+                    joins[partition_for(paid.transaction_id)].append(paid.as_json())
         return merchants, joins
 
 
@@ -408,10 +408,11 @@ def _paid(raw: bytes | None) -> PaidSide | None:
     return PaidSide(transaction, fen, local_seconds(at))
 
 
-def _side(value: dict[str, Any]) -> Swipe | PaidSide:
-    if "paid" in value:
-        return PaidSide.from_json(value["paid"])
-    return Swipe.from_json(value["swipe"])
+def _side(value: list[Any]) -> Swipe | PaidSide:
+    """A join item: a payout's three fields, or a swipe's eleven."""
+    if len(value) == 3:
+        return PaidSide.from_json(value)
+    return Swipe.from_json(value)
 
 
 async def _retrying(app: faust.App, action: Callable[[], Awaitable[object]]) -> None:

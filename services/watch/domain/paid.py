@@ -26,19 +26,19 @@ class PaidSide:
     at: float
     """The purchase's occurred_at (a payout keeps its source event's), Shanghai seconds."""
 
-    def as_json(self) -> dict[str, Any]:
-        return {"t": self.transaction_id, "f": self.paid_fen, "at": self.at}
+    def as_json(self) -> list[Any]:
+        return [self.transaction_id, self.paid_fen, self.at]
 
     @classmethod
-    def from_json(cls, value: dict[str, Any]) -> PaidSide:
-        return cls(str(value["t"]), int(value["f"]), float(value["at"]))
+    def from_json(cls, value: list[Any]) -> PaidSide:
+        return cls(*value)
 
 
 @dataclass(frozen=True, slots=True)
 class Pairing:
     """What the join keeps for one transaction id."""
 
-    swipe: dict[str, Any] | None = None
+    swipe: list[Any] | None = None
     paid_fen: int = 0
     seen: dict[str, int] | None = None
     """The highest join-topic offset applied, per partition: a replay applies nothing twice."""
@@ -83,5 +83,6 @@ def pair(pairing: Pairing, side: Swipe | PaidSide, partition: int,
 def _joined(pairing: Pairing, partition: int, offset: int) -> Swipe | None:
     if pairing.swipe is None:
         return None
-    return Swipe.from_json({**pairing.swipe, "f": pairing.paid_fen, "src": JOINED,
-                            "p": partition, "o": offset})
+    s = pairing.swipe  # as `Swipe.as_json` wrote it; its position and payout are the pair's
+    return Swipe(s[0], s[1], s[2], s[3], s[4], s[5], s[6], partition, offset,
+                 pairing.paid_fen, JOINED)

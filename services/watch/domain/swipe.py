@@ -37,14 +37,13 @@ class Swipe:
         """A purchase the ledger paid a subsidy on."""
         return self.paid_fen > 0
 
-    def as_json(self) -> dict[str, Any]:
-        return {"t": self.transaction_id, "c": self.card_id, "m": self.merchant_id,
-                "mcc": self.mcc, "k": self.kind, "a": self.amount_fen, "at": self.at,
-                "p": self.partition, "o": self.offset, "f": self.paid_fen, "src": self.source}
+    def as_json(self) -> list[Any]:
+        """Positional, as the watch's internal topics carry it (a batch is a list of them)."""
+        return [self.transaction_id, self.card_id, self.merchant_id, self.mcc, self.kind,
+                self.amount_fen, self.at, self.partition, self.offset, self.paid_fen,
+                self.source]
 
     @classmethod
-    def from_json(cls, value: dict[str, Any]) -> Swipe:
-        # the watch's own messages (what `as_json` wrote): read as they are, not converted
-        return cls(value["t"], value["c"], value["m"], value["mcc"], value["k"], value["a"],
-                   value["at"], value["p"], value["o"], value.get("f", 0),
-                   value.get("src", ""))
+    def from_json(cls, value: list[Any]) -> Swipe:
+        """What `as_json` wrote (the watch's own messages: read as they are)."""
+        return cls(*value)

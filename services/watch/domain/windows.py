@@ -97,13 +97,14 @@ class Tally:
     def marked_raised(self) -> Tally:
         return Tally(self.purchases, self.hits, self.merchants, self.examples, self.seen, True)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"p": self.purchases, "h": self.hits, "m": list(self.merchants),
-                "x": list(self.examples), "s": self.seen, "r": self.raised}
+    def as_json(self) -> list[Any]:
+        """Positional, as the changelog keeps it."""
+        return [self.purchases, self.hits, self.merchants, self.examples, self.seen,
+                self.raised]
 
     @classmethod
     def from_json(cls, value: Any) -> Tally:
-        if not isinstance(value, dict):
+        if not isinstance(value, list):
             return cls()
-        return cls(int(value.get("p", 0)), int(value.get("h", 0)), tuple(value.get("m", ())),
-                   tuple(value.get("x", ())), dict(value.get("s", {})), bool(value.get("r")))
+        purchases, hits, merchants, examples, seen, raised = value
+        return cls(purchases, hits, tuple(merchants), tuple(examples), seen, raised)
