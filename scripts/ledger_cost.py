@@ -1,7 +1,7 @@
 """What the ledger's service layer costs per card event, in this process, without Kafka.
 
     .venv/bin/python scripts/ledger_cost.py memory [MEMBERS] [EVENTS] [--profile]
-    .venv/bin/python scripts/ledger_cost.py postgres [MEMBERS] [EVENTS]
+    .venv/bin/python scripts/ledger_cost.py postgres [MEMBERS] [EVENTS] [--profile]
 
 Both register MEMBERS members (4/5 of them with a card) and then decide EVENTS card-day
 events (the bench's own feed, `puhui.bench.plan.BenchPlan`) through `LedgerConsumer.handle`
@@ -100,7 +100,7 @@ async def memory(members: int, events: int, profile: bool) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
-async def postgres(members: int, events: int) -> None:
+async def postgres(members: int, events: int, profile: bool) -> None:
     population, day = _feed(members, events)
     dsn = await fresh_database(Connections.from_env().database_url, DATABASE,
                                commit_signal=False)
@@ -110,13 +110,13 @@ async def postgres(members: int, events: int) -> None:
         for batch in _batches(population, 5 * BATCH):
             await consumer.handle(batch)
         await pool.execute("vacuum analyze")
-        await _measure(pool, consumer, day)
+        await _measure(pool, consumer, day, profile)
     finally:
         await pool.close()
 
 
 async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
-                   day: Sequence[tuple[str, bytes]]) -> None:
+                   day: Sequence[tuple[str, bytes]], profile: bool) -> None:
     statements: defaultdict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
     def log(query: Any) -> None:
@@ -128,9 +128,14 @@ async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
     async with pool.acquire() as conn:
         conn.add_query_logger(log)
     _as_the_services_do()
+    profiler = cProfile.Profile() if profile else None
     before, started, wall = machine.snapshot(), time.process_time(), time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     for batch in _batches(day, BATCH):
         await consumer.handle(batch)
+    if profiler is not None:
+        profiler.disable()
     cpu, wall = time.process_time() - started, time.perf_counter() - wall
     spent = machine.spent(before, machine.snapshot())
     n = len(day)
@@ -139,6 +144,8 @@ async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
     print("wall time per event of each statement (client and server):")
     for text, (count, seconds) in sorted(statements.items(), key=lambda s: -s[1][1])[:16]:
         print(f"  {seconds / n * 1e6:6.1f} µs  {int(count):4d}×  {text}")
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def main(argv: list[str]) -> None:
@@ -150,7 +157,7 @@ def main(argv: list[str]) -> None:
     if args[0] == "memory":
         asyncio.run(memory(members, events, "--profile" in argv))
     else:
-        asyncio.run(postgres(members, events))
+        asyncio.run(postgres(members, events, "--profile" in argv))
 
 
 if __name__ == "__main__":

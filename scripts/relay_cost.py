@@ -102,8 +102,10 @@ async def fresh_topics(bootstrap: str, partitions: dict[str, int]) -> None:
 
 
 async def relay_cost(rows: int, codec: str | None = None,
-                     prefix: str = PREFIX) -> tuple[int, float, float]:
-    """Relay `rows` sample rows to `prefix`-named topics; (rows, CPU s, wall s)."""
+                     prefix: str = PREFIX) -> tuple[int, float, float, float]:
+    """Relay `rows` sample messages to `prefix`-named topics; (messages, CPU s, wall s,
+    PostgreSQL's CPU s)."""
+    from puhui.bench import machine
     from services.relay.relay import run_relay
 
     stack = StackConfig.from_env()
@@ -114,8 +116,9 @@ async def relay_cost(rows: int, codec: str | None = None,
     try:
         await db.migrate(pool)
         async with pool.acquire() as conn, conn.transaction():
-            for start in range(0, len(messages), 10_000):
-                await outbox.write(conn, messages[start:start + 10_000])
+            # as a ledger batch of 500 card events writes them: about 1,200 messages
+            for start in range(0, len(messages), 1_200):
+                await outbox.write(conn, messages[start:start + 1_200])
         stop, published = asyncio.Event(), [0]
 
         def on_sent(count: int) -> None:
@@ -123,12 +126,14 @@ async def relay_cost(rows: int, codec: str | None = None,
             if published[0] >= rows:
                 stop.set()
 
-        cpu, wall = time.process_time(), time.perf_counter()
+        before, cpu, wall = machine.snapshot(), time.process_time(), time.perf_counter()
         if codec == "default":
             await run_relay(pool, stack.bootstrap_servers, stop, on_sent)
         else:
             await run_relay(pool, stack.bootstrap_servers, stop, on_sent, compression=codec)
-        return published[0], time.process_time() - cpu, time.perf_counter() - wall
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        postgres = machine.spent(before, machine.snapshot()).get("postgres", 0.0)
+        return published[0], cpu, wall, postgres
     finally:
         await pool.close()
 
@@ -208,7 +213,8 @@ async def codec_costs(rows: int) -> None:
     for codec in ("none", "gzip", "snappy", "lz4", "zstd"):
         prefix = f"{PREFIX}{codec}."
         broker = broker_cpu(stack)
-        sent, cpu, wall = await relay_cost(rows, None if codec == "none" else codec, prefix)
+        sent, cpu, wall, _postgres = await relay_cost(rows, None if codec == "none" else codec,
+                                                      prefix)
         broker = broker_cpu(stack) - broker
         await asyncio.sleep(1.0)  # the broker appends asynchronously to its page cache
         topics = [prefix + "payouts", prefix + "audit"]
@@ -224,9 +230,10 @@ def main() -> None:
     what = sys.argv[1] if len(sys.argv) > 1 else "relay"
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     if what == "relay":
-        sent, cpu, wall = asyncio.run(relay_cost(rows, "default"))
-        print(f"relayed {sent:,} rows in {wall:.2f} s: {cpu / sent * 1e6:.1f} us CPU per "
-              f"message, {sent / wall:,.0f}/s")
+        sent, cpu, wall, postgres = asyncio.run(relay_cost(rows, "default"))
+        print(f"relayed {sent:,} messages in {wall:.2f} s: {cpu / sent * 1e6:.1f} us CPU per "
+              f"message, PostgreSQL {postgres / sent * 1e6:.1f} us per message, "
+              f"{sent / wall:,.0f}/s")
     elif what == "codecs":
         asyncio.run(codec_costs(rows))
     elif what == "feed":

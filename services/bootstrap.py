@@ -17,7 +17,8 @@ import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import asyncpg
 
@@ -35,6 +36,7 @@ from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.errors import TransientFailure
 from services.runtime.metrics import ServiceMetrics, serve
 from services.runtime.probes import budget_probe, outbox_probe, sample_every
+from services.runtime.records import utc_now
 from services.runtime.retry import Retrying
 
 log = logging.getLogger("puhui.service")
@@ -73,7 +75,9 @@ async def run_service(options: ServiceOptions) -> None:
     try:
         await db.require_current(pool)
         retrying = Retrying()
-        body = _loop_for(options, pool, metrics, retrying)
+        body = BUILDS[options.name](Parts(
+            options.connections.kafka_bootstrap, pool, metrics, options.catalogue,
+            retrying=retrying, max_batch=options.max_batch, audit=options.audit))
         _freeze_start_up()
         probing = _probe_for(options, pool, metrics, stop)
         await _with_restarts(body, stop, options.name, metrics, retrying)
@@ -96,30 +100,65 @@ def _freeze_start_up() -> None:
     gc.set_threshold(20_000, 20, 10)
 
 
-def _loop_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,
-              retrying: Retrying) -> Loop:
-    bootstrap = options.connections.kafka_bootstrap
-    if options.name == "relay":
+@dataclass(frozen=True)
+class Parts:
+    """What every service's loop is built from: made once per process by `run_service`, and
+    by the integration tests the same way."""
 
-        def sent(count: int) -> None:
-            metrics.outbox_published.inc(count)
-            retrying.recovered()
+    bootstrap: str
+    pool: asyncpg.Pool
+    """Signed in as the service's own role."""
+    metrics: ServiceMetrics
+    catalogue: Catalogue
+    clock: Callable[[], datetime] = utc_now
+    retrying: Retrying = field(default_factory=Retrying)
+    max_batch: int = 2000
+    audit: AuditSettings | None = None
+    """The audit service's own settings (None: read from the environment)."""
 
-        return lambda stop: run_relay(pool, bootstrap, stop, sent)
-    if options.name == "audit":
-        from services.audit.bootstrap import audit_loop  # the audit service builds its own
 
-        loop: Loop = audit_loop(pool, bootstrap, metrics, settings=options.audit,
-                                retrying=retrying)
-        return loop
-    spec = LEDGER_SPECS[options.name]
-    recorder = Recorder(PgLedgerStore(pool), options.catalogue, spec.name)
-    consumer = LedgerConsumer(spec, recorder, metrics)
-    settings = ConsumerSettings(bootstrap, CONSUMER_GROUPS[spec.name], spec.topics,
-                                max_batch=options.max_batch, retrying=retrying)
-    return lambda stop: run_consumer(settings, consumer.handle, stop,
-                                     on_lag=metrics.observe_lag,
-                                     on_unreadable=metrics.unreadable_batches.inc)
+Build = Callable[[Parts], Loop]
+
+
+def build_ledger(spec: LedgerServiceSpec) -> Build:
+    """enrolment or disbursement: the ledger's consumer over `spec`'s topics."""
+
+    def build(parts: Parts) -> Loop:
+        recorder = Recorder(PgLedgerStore(parts.pool), parts.catalogue, spec.name)
+        consumer = LedgerConsumer(spec, recorder, parts.metrics, clock=parts.clock)
+        settings = ConsumerSettings(parts.bootstrap, CONSUMER_GROUPS[spec.name], spec.topics,
+                                    max_batch=parts.max_batch, retrying=parts.retrying)
+        metrics = parts.metrics
+        return lambda stop: run_consumer(settings, consumer.handle, stop,
+                                         on_lag=metrics.observe_lag,
+                                         on_unreadable=metrics.unreadable_batches.inc)
+
+    return build
+
+
+def build_relay(parts: Parts) -> Loop:
+    def sent(count: int) -> None:
+        parts.metrics.outbox_published.inc(count)
+        parts.retrying.recovered()
+
+    return lambda stop: run_relay(parts.pool, parts.bootstrap, stop, sent)
+
+
+def build_audit(parts: Parts) -> Loop:
+    from services.audit.bootstrap import audit_loop  # the audit service builds its own
+
+    loop: Loop = audit_loop(parts.pool, parts.bootstrap, parts.metrics, parts.max_batch,
+                            settings=parts.audit, retrying=parts.retrying, clock=parts.clock)
+    return loop
+
+
+BUILDS: dict[str, Build] = {
+    "enrolment": build_ledger(enrolment.SPEC),
+    "disbursement": build_ledger(disbursement.SPEC),
+    "audit": build_audit,
+    "relay": build_relay,
+}
+"""The one composition root: each service's loop, by name."""
 
 
 def _probe_for(options: ServiceOptions, pool: asyncpg.Pool, metrics: ServiceMetrics,

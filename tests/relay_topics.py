@@ -12,9 +12,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from puhui.stack.config import StackConfig
-from services.relay.publisher import OUTBOX_ID
+from services.relay.publisher import stamped_ref
 from services.runtime import db
-from services.runtime.outbox import OutboxMessage
+from services.runtime.outbox import MessageRef, OutboxMessage
 
 DATABASE = "puhui_relay_test"
 
@@ -58,8 +58,8 @@ def messages(topics: Sequence[str], count: int, first: int) -> list[OutboxMessag
     return made
 
 
-async def on_topics(bootstrap: str, topics: dict[str, int]) -> list[tuple[int, bytes]]:
-    """(outbox id header, value) of every record of `topics`."""
+async def on_topics(bootstrap: str, topics: dict[str, int]) -> list[tuple[MessageRef, bytes]]:
+    """(outbox message its header names, value) of every record of `topics`."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
@@ -68,10 +68,13 @@ async def on_topics(bootstrap: str, topics: dict[str, int]) -> list[tuple[int, b
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
-        found: list[tuple[int, bytes]] = []
+        found: list[tuple[MessageRef, bytes]] = []
         while any([await consumer.position(tp) < end[tp] for tp in partitions]):
             for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend((int(dict(r.headers)[OUTBOX_ID]), r.value) for r in records)
+                for r in records:
+                    ref = stamped_ref(r.headers)
+                    assert ref is not None, f"a record without an outbox stamp: {r.headers}"
+                    found.append((ref, r.value))
         return found
     finally:
         await consumer.stop()

@@ -156,4 +156,3 @@ class NoChange(_Decision):
 
 
 Decision: TypeAlias = Paid | ClawedBack | Denied | Held | Released | NoChange
-MoneyDecision: TypeAlias = Paid | ClawedBack

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Period: TypeAlias = Literal["day", "month", "year", "window", "ever"]
-PERIODS: tuple[Period, ...] = ("day", "month", "year", "window", "ever")
 
 EVER = "ever"
 

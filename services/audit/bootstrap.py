@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 
 import asyncpg
 
@@ -28,6 +29,7 @@ log = logging.getLogger("puhui.audit")
 def audit_loop(pool: asyncpg.Pool, bootstrap: str, metrics: ServiceMetrics,
                max_batch: int = 2000, settings: AuditSettings | None = None,
                retrying: Retrying | None = None,
+               clock: Callable[[], datetime] = utc_now,
                ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """Consume topic `audit` into the trail until the event it is given is set; anchor the
     chain's head when `settings` (default: from the environment) name a signing key."""
@@ -35,7 +37,7 @@ def audit_loop(pool: asyncpg.Pool, bootstrap: str, metrics: ServiceMetrics,
     def trail() -> AbstractAsyncContextManager[AuditTrail]:
         return open_trail(pool)
 
-    consumer = AuditConsumer(trail, metrics, utc_now,
+    consumer = AuditConsumer(trail, metrics, clock,
                              anchoring=anchoring(settings or AuditSettings.from_env()))
     consuming = ConsumerSettings(bootstrap, GROUP_ID, (AUDIT,), max_batch=max_batch,
                                  retrying=retrying or Retrying())

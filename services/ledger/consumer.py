@@ -14,16 +14,16 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from puhui.engine.decisions import ClawedBack, Decision, Held, Paid
 from services.ledger.service_layer.recorder import BatchReport, Recorder
 from services.runtime.dlq_guard import DeadLetterGuard
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import ServiceMetrics
-from services.runtime.records import Decoded, InboundRecord, Rejected, decode_batch
+from services.runtime.records import Decoded, InboundRecord, Rejected, decode_batch, utc_now
 
 log = logging.getLogger(__name__)
 MAX_REASON = 500
@@ -43,11 +43,14 @@ class LedgerServiceSpec:
 
 class LedgerConsumer:
     def __init__(self, spec: LedgerServiceSpec, recorder: Recorder, metrics: ServiceMetrics,
-                 guard: DeadLetterGuard | None = None) -> None:
+                 guard: DeadLetterGuard | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.spec = spec
         self.recorder = recorder
         self.metrics = metrics
         self.guard = guard or DeadLetterGuard()
+        self.clock = clock
+        """When a decision counts as done, for its latency metric."""
 
     async def handle(self, records: Sequence[InboundRecord]) -> None:
         decoded, rejected = decode_batch(records)
@@ -102,7 +105,7 @@ class LedgerConsumer:
         for dead in report.dead_letters:
             m.dead_lettered(dead.record.topic, dead.kind)
         tally = _Tally()
-        now = datetime.now(UTC)
+        now = self.clock()
         for d in report.decisions:
             tally.add(d, now)
         tally.publish(m)

@@ -1,9 +1,10 @@
-"""Which partition an outbox row goes to: chosen by the relay, as Kafka's default would.
+"""Which partition an outbox message goes to: chosen by the relay, as Kafka's default would.
 
 The relay names the partition of every record itself, so that after a crash it knows where
-each pending row would have gone. A keyed row goes where Kafka's default partitioner (murmur2
-of the key, Java's and aiokafka's) sends it, so keys land on the partitions they always did;
-a row without a key (a dead letter of a message that had none) goes by its outbox id.
+each pending message would have gone. A keyed message goes where Kafka's default partitioner
+(murmur2 of the key, Java's and aiokafka's) sends it, so keys land on the partitions they
+always did; a message without a key (a dead letter of a message that had none) goes by its
+row's id plus its index in the row.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ def _hashed(key: bytes) -> int:
     return int(murmur2(key)) & 0x7FFFFFFF
 
 
-def partition_for(key: bytes | None, outbox_id: int, partitions: int) -> int:
-    """The partition among `partitions` of a row with `key` (or none) and `outbox_id`."""
+def partition_for(key: bytes | None, spread: int, partitions: int) -> int:
+    """The partition among `partitions` of a message with `key`, or with none and `spread`
+    (its outbox row's id plus its index)."""
     if key is None:
-        return outbox_id % partitions
+        return spread % partitions
     return _hashed(key) % partitions

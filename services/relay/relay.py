@@ -1,10 +1,13 @@
 """Publish the outbox once; one relay leads at a time (a PostgreSQL advisory lock).
 
-Each round reads up to `batch` pending rows in id order, publishes them (`publisher.py`:
-each row to the partition Kafka's default partitioner gives its key, stamped with its outbox
-id), waits for every acknowledgement, then marks them sent. A relay that dies between the
-publish and the mark leaves published rows pending: whoever leads next first finds them on
-the topics' tails (`tails.py`) and marks them sent without publishing them again.
+Each round reads the oldest pending rows, up to about `batch` messages, in id order, publishes
+their messages (`publisher.py`: each to the partition Kafka's default partitioner gives its
+key, stamped with its row's id and its index in the row), waits for every acknowledgement,
+then marks the rows sent. A relay that dies between the publish and the mark leaves published
+rows pending: whoever leads next first finds their messages on the topics' tails
+(`tails.py`), publishes whatever of those rows is not there (a crash can come between one
+partition's acknowledgement and another's), and marks them sent without publishing again
+what was.
 """
 
 from __future__ import annotations
@@ -82,10 +85,20 @@ async def _recover(conn: asyncpg.Connection, bootstrap: str, publisher: Publishe
         raise TransientFailure("relay: reading the topics' tails timed out") from None
     finally:
         await consumer.stop()
-    if found:
-        await outbox.mark_sent(conn, found)
-        log.warning("%d outbox rows were published before the last relay stopped; marked "
-                    "sent without publishing them again", len(found))
+    if not found:
+        return
+    rows = await outbox.pending_among(conn, [row for row, _ in found])
+    published = set(found)
+    rest = [PendingMessage(row, i, topic, key, value)
+            for row, (topic, keys, values) in rows.items()
+            for i, (key, value) in enumerate(zip(keys, values, strict=True))
+            if (row, i) not in published]
+    if rest:
+        await publisher.publish(rest)
+    await outbox.mark_sent(conn, rows)
+    log.warning("%d outbox messages were published before the last relay stopped: their %d "
+                "rows marked sent without publishing them again (%d messages of those rows "
+                "published now)", len(published), len(rows), len(rest))
 
 
 async def _relay_once(conn: asyncpg.Connection, publisher: Publisher, batch: int,
@@ -97,7 +110,7 @@ async def _relay_once(conn: asyncpg.Connection, publisher: Publisher, batch: int
     if after_publish is not None:
         after_publish(rows)
     await outbox.mark_sent(conn, [m.id for m in rows])
-    return len(rows)
+    return len(rows)  # messages
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -36,6 +36,7 @@ grant usage on sequence dead_letters_id_seq to puhui_enrolment, puhui_disburseme
 -- The relay reads the outbox and marks what it sent; its probe counts held events whose key
 -- is known (services/runtime/probes.py), reading only the keys.
 grant select, update (sent_at) on outbox to puhui_relay;
+grant select on outbox_messages to puhui_relay;  -- the same rows, message by message
 grant select (waiting_for, waiting_key, released_at) on held_events to puhui_relay;
 grant select (card_id) on card_holdings to puhui_relay;
 grant select (member_id) on members to puhui_relay;

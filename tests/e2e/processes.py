@@ -8,13 +8,18 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from puhui.stack.config import StackConfig
+from schemas import payouts as payouts_topic
+from schemas.topics import PARTITIONS
 
 Payouts = set[tuple[str, str, str, int]]
 MINE = "select payout_id, member_id, programme, amount_fen from payouts where member_id like $1"
@@ -100,6 +105,36 @@ async def payouts_when(dsn: str, prefix: str, want: int, seconds: float) -> Payo
         await asyncio.sleep(0.5)
     await asyncio.sleep(2.0)
     return await payouts(dsn, prefix)
+
+
+async def payout_ids_on_topic(bootstrap: str, wanted: set[str],
+                              seconds: float) -> Counter[str]:
+    """How often each of `wanted` is on `payouts`, read from the start until all are there
+    (or time is up), then to the end as it is then."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    found: Counter[str] = Counter()
+    try:
+        partitions = [TopicPartition(payouts_topic.TOPIC, p)
+                      for p in range(PARTITIONS[payouts_topic.TOPIC])]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline:
+            end = await consumer.end_offsets(partitions)
+            while any([await consumer.position(tp) < end[tp] for tp in partitions]):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for r in records:
+                        payout_id = orjson.loads(r.value)["payout_id"]
+                        if payout_id in wanted:
+                            found[payout_id] += 1
+            if set(found) >= wanted:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await consumer.stop()
+    return found
 
 
 def audit_chain_verifies(stack: StackConfig) -> subprocess.CompletedProcess[str]:

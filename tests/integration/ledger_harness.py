@@ -12,14 +12,8 @@ from aiokafka import AIOKafkaProducer
 
 from puhui.engine.catalogue import load_catalogue
 from puhui.settings import Connections
-from schemas.topics import CONSUMER_GROUPS
-from services import disbursement, enrolment
-from services.ledger.adapters.repository import PgLedgerStore
-from services.ledger.consumer import LedgerConsumer
-from services.ledger.service_layer.recorder import Recorder
-from services.relay.relay import run_relay
+from services.bootstrap import BUILDS, Parts
 from services.runtime import db
-from services.runtime.consumer import ConsumerSettings, run_consumer
 from services.runtime.metrics import ServiceMetrics
 from tests.feeds import Line
 
@@ -59,14 +53,9 @@ async def running_services(bootstrap: str, dsn: str) -> AsyncIterator[asyncpg.Po
            for name in ("enrolment", "disbursement", "relay")}
     stop = asyncio.Event()
     catalogue = load_catalogue()
-    tasks = []
-    for spec in (enrolment.SPEC, disbursement.SPEC):
-        consumer = LedgerConsumer(spec, Recorder(PgLedgerStore(own[spec.name]), catalogue,
-                                                 spec.name),
-                                  ServiceMetrics.create(spec.name))
-        settings = ConsumerSettings(bootstrap, CONSUMER_GROUPS[spec.name], spec.topics)
-        tasks.append(asyncio.create_task(run_consumer(settings, consumer.handle, stop)))
-    tasks.append(asyncio.create_task(run_relay(own["relay"], bootstrap, stop)))
+    tasks = [asyncio.create_task(BUILDS[name](Parts(
+                 bootstrap, service_pool, ServiceMetrics.create(name), catalogue))(stop))
+             for name, service_pool in own.items()]  # built as `puhui service NAME` builds it
     try:
         yield pool
     finally:

@@ -24,18 +24,19 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
+from puhui.engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from schemas.audit import AuditRecord
 from services.audit.adapters.keys import load_signer
 from services.audit.adapters.reader import READ_CHAIN, link_of, snapshot
 from services.audit.adapters.trail import open_trail
-from services.audit.bootstrap import audit_loop
 from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import link_hash
 from services.audit.service_layer.anchoring import Anchoring
 from services.audit.service_layer.append import record_batch
 from services.audit.service_layer.intake import admit
 from services.audit.service_layer.verification import Broken, Verified, verify_trail
+from services.bootstrap import BUILDS, Parts
 from services.runtime import db
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import InboundRecord, utc_now
@@ -78,7 +79,8 @@ async def _running_audit(stack: StackConfig) -> AsyncIterator[asyncpg.Pool]:
     await db.migrate(pool)
     stop = asyncio.Event()
     metrics = ServiceMetrics.create("audit", CollectorRegistry())
-    task = asyncio.create_task(audit_loop(pool, stack.bootstrap_servers, metrics)(stop))
+    parts = Parts(stack.bootstrap_servers, pool, metrics, load_catalogue())
+    task = asyncio.create_task(BUILDS["audit"](parts)(stop))
     try:
         yield pool
     finally:
@@ -161,7 +163,7 @@ async def test_undecodable_messages_land_in_dead_letters(stack: StackConfig) -> 
             "select raw, reason from dead_letters where consumer = 'audit' and raw = any($1)",
             [not_json, wrong])
         sent = await pool.fetch(
-            "select convert_from(value, 'UTF8')::jsonb as letter from outbox"
+            "select convert_from(value, 'UTF8')::jsonb as letter from outbox_messages"
             " where topic = 'puhui.dead-letters'"
             " and convert_from(value, 'UTF8')::jsonb ->> 'raw' = any($1::text[])",
             [base64.b64encode(raw).decode() for raw in (not_json, wrong)])

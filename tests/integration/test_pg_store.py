@@ -28,7 +28,7 @@ class PgPeek:
             'select count(*) from dead_letters where source_topic = $1 and partition = $2 '
             'and "offset" = $3', topic, partition, offset)
         sent = await self.pool.fetchval(
-            "select count(*) from outbox where topic = 'puhui.dead-letters' "
+            "select count(*) from outbox_messages where topic = 'puhui.dead-letters' "
             "and (convert_from(value, 'UTF8')::jsonb ->> 'offset')::bigint = $1", offset)
         return int(stored), int(sent)
 

@@ -62,7 +62,7 @@ async def test_a_redelivered_bad_message_is_dead_lettered_once(stack: StackConfi
         await recorder.record([], rejected)  # Kafka redelivers the batch after a crash
         stored = await pool.fetchval("select count(*) from dead_letters where raw = $1", raw)
         sent = await pool.fetchval(
-            "select count(*) from outbox where topic = 'puhui.dead-letters' "
+            "select count(*) from outbox_messages where topic = 'puhui.dead-letters' "
             "and convert_from(value, 'UTF8')::jsonb ->> 'raw' = $1",
             base64.b64encode(raw).decode())
     finally:

@@ -22,6 +22,7 @@ from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, Usage, Usag
 from schemas import card_transactions, member_enrolment
 from schemas.card_transactions import CardTransaction
 from services.ledger.adapters import rows
+from services.ledger.adapters.staged import StagedInsert, create_stages
 from services.ledger.service_layer.store import PayoutColumns
 from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
@@ -77,14 +78,13 @@ select day, event_id from days_started
 where (birth_month, birth_day) in (select * from unnest($1::smallint[], $2::smallint[]))
 """
 
-INSERT_PROCESSED = "insert into processed_events (event_id) select unnest($1::text[])"
-UPSERT_USAGE = """
-insert into limit_usage (member_id, programme, limit_name, period, scope, count, fen)
-select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                     $6::int[], $7::bigint[])
-on conflict (member_id, programme, limit_name, period, scope) do update
-set count = limit_usage.count + excluded.count, fen = limit_usage.fen + excluded.fen
-"""
+WRITE_PROCESSED = StagedInsert("processed_events", (("event_id", "text"),))
+WRITE_USAGE = StagedInsert(
+    "limit_usage",
+    (("member_id", "text"), ("programme", "text"), ("limit_name", "text"), ("period", "text"),
+     ("scope", "text"), ("count", "integer"), ("fen", "bigint")),
+    "on conflict (member_id, programme, limit_name, period, scope) do update "
+    "set count = limit_usage.count + excluded.count, fen = limit_usage.fen + excluded.fen")
 # PostgreSQL checks the proposed row's CHECK constraints before it looks for a conflict, so a
 # negative delta (a clawback giving room back) must never take the INSERT path: it is an
 # UPDATE of the row the purchase counted in, which exists.
@@ -118,22 +118,16 @@ select c, h::jsonb, m from unnest($1::text[], $2::text[], $3::text[]) as t(c, h,
 on conflict (card_id) do update set holdings = excluded.holdings,
     member_id = excluded.member_id, updated_at = now()
 """
-# One statement for the whole batch (a round trip per purchase was a third of a batch's time).
-# Each purchase's refund ids travel as a JSON array: unnest would flatten a text[][].
-UPSERT_PURCHASES = """
-insert into purchases (transaction_id, event_id, member_id, programme, period, amount_fen,
-    earned_fen, refunded_fen, clawed_back_fen, usage_keys, budget_year, counted,
-    count_returned, refund_ids)
-select t, e, m, g, pe, a, ea, rf, cb, uk::jsonb, y, c, cr,
-       array(select v from jsonb_array_elements_text(ri::jsonb) with ordinality as r(v, n)
-             order by n)
-from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-            $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::int[], $12::bool[],
-            $13::bool[], $14::text[]) as x(t, e, m, g, pe, a, ea, rf, cb, uk, y, c, cr, ri)
-on conflict (transaction_id) do update set earned_fen = excluded.earned_fen,
-    refunded_fen = excluded.refunded_fen, clawed_back_fen = excluded.clawed_back_fen,
-    count_returned = excluded.count_returned, refund_ids = excluded.refund_ids
-"""
+WRITE_PURCHASES = StagedInsert(
+    "purchases",
+    (("transaction_id", "text"), ("event_id", "text"), ("member_id", "text"),
+     ("programme", "text"), ("period", "text"), ("amount_fen", "bigint"),
+     ("earned_fen", "bigint"), ("refunded_fen", "bigint"), ("clawed_back_fen", "bigint"),
+     ("usage_keys", "jsonb"), ("budget_year", "integer"), ("counted", "boolean"),
+     ("count_returned", "boolean"), ("refund_ids", "text[]")),
+    "on conflict (transaction_id) do update set earned_fen = excluded.earned_fen, "
+    "refunded_fen = excluded.refunded_fen, clawed_back_fen = excluded.clawed_back_fen, "
+    "count_returned = excluded.count_returned, refund_ids = excluded.refund_ids")
 INSERT_HELD = """
 insert into held_events (event_id, waiting_for, waiting_key, source_topic, payload, occurred_at,
     arrival_topic, arrival_partition, arrival_offset)
@@ -155,15 +149,15 @@ from unnest($1::date[], $2::text[]) as x(d, e)
 on conflict (day) do nothing
 """
 RELEASE_HELD = "update held_events set released_at = now() where event_id = any($1::text[])"
-INSERT_PAYOUTS = """
-insert into payouts (payout_id, kind, member_id, programme, amount_fen, source_event_id,
-    transaction_id, period, occurred_at, trace, merchant_id, merchant_name)
-select p, k, m, g, a, s, t, pe, o, tr::jsonb, mi, mn from unnest($1::text[], $2::text[],
-    $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
-    $9::timestamptz[], $10::text[], $11::text[], $12::text[])
-    as x(p, k, m, g, a, s, t, pe, o, tr, mi, mn)
-on conflict (payout_id) do nothing
-"""
+WRITE_PAYOUTS = StagedInsert(
+    "payouts",
+    (("payout_id", "text"), ("kind", "text"), ("member_id", "text"), ("programme", "text"),
+     ("amount_fen", "bigint"), ("source_event_id", "text"), ("transaction_id", "text"),
+     ("period", "text"), ("occurred_at", "timestamptz"), ("trace", "jsonb"),
+     ("merchant_id", "text"), ("merchant_name", "text")),
+    "on conflict (payout_id) do nothing")
+STAGES = (WRITE_PROCESSED, WRITE_USAGE, WRITE_PURCHASES, WRITE_PAYOUTS)
+"""The ledger's batch writes that go through COPY (the rest are rare on a card day)."""
 
 RACES = (asyncpg.UniqueViolationError,)
 """Transient for the ledger alone: two instances that raced on a rebalance meet on a unique
@@ -267,14 +261,11 @@ async def load_held(conn: asyncpg.Connection, ledger: Ledger,
 async def save(conn: asyncpg.Connection, outcome: Outcome,
                names: dict[str, str] | None = None) -> None:
     """Write one (merged) outcome: every effect it carries."""
-    if outcome.processed:
-        await conn.execute(INSERT_PROCESSED, list(outcome.processed))
+    await WRITE_PROCESSED.write(conn, [(event_id,) for event_id in outcome.processed])
     await _save_usage(conn, outcome.usage)
     await _save_budget(conn, outcome.budget)
     await _save_registry(conn, outcome, names or {})
-    if outcome.purchases:
-        purchases = [rows.purchase_row(p) for p in outcome.purchases.values()]
-        await conn.execute(UPSERT_PURCHASES, *(list(c) for c in zip(*purchases, strict=True)))
+    await WRITE_PURCHASES.write(conn, [rows.purchase_row(p) for p in outcome.purchases.values()])
     if outcome.holds_added:
         held = [rows.held_row(i, _topic_of(i)) for i in outcome.holds_added]
         await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))
@@ -305,8 +296,7 @@ async def _save_usage(conn: asyncpg.Connection, usage: Mapping[UsageKey, Usage])
     changed = [(k, d) for k, d in usage.items() if d.count or d.fen]
     taken = [(k, d) for k, d in changed if d.count >= 0 and d.fen >= 0]
     given_back = [(k, d) for k, d in changed if d.count < 0 or d.fen < 0]
-    if taken:
-        await conn.execute(UPSERT_USAGE, *_usage_columns(taken))
+    await WRITE_USAGE.write(conn, [(*k, d.count, d.fen) for k, d in taken])
     if given_back:
         status = await conn.execute(GIVE_BACK_USAGE, *_usage_columns(given_back))
         if status != f"UPDATE {len(given_back)}":
@@ -350,15 +340,12 @@ async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[PayoutColumns
     their source swipe."""
     if not payouts:
         return
-    shops = [merchants.get(p.source_event_id, (None, None)) for p in payouts]
-    await conn.execute(
-        INSERT_PAYOUTS, [p.payout_id for p in payouts], [p.kind for p in payouts],
-        [p.member_id for p in payouts], [p.programme for p in payouts],
-        [p.amount_fen for p in payouts], [p.source_event_id for p in payouts],
-        [p.transaction_id for p in payouts], [p.period for p in payouts],
-        [p.occurred_at for p in payouts],
-        list(traces),
-        [m for m, _ in shops], [n for _, n in shops])
+    none = (None, None)
+    await WRITE_PAYOUTS.write(conn, [
+        (p.payout_id, p.kind, p.member_id, p.programme, p.amount_fen, p.source_event_id,
+         p.transaction_id, p.period, p.occurred_at, trace,
+         *merchants.get(p.source_event_id, none))
+        for p, trace in zip(payouts, traces, strict=True)])
 
 
 class PgLedgerTransaction:
@@ -423,4 +410,5 @@ class PgLedgerStore:
     async def transaction(self) -> AsyncIterator[PgLedgerTransaction]:
         async with (translate_errors("record a batch", RACES), self.pool.acquire() as conn,
                     conn.transaction()):
+            await create_stages(conn, STAGES)
             yield PgLedgerTransaction(conn)

@@ -68,7 +68,7 @@ def purchase_row(p: Purchase) -> tuple[Any, ...]:
     return (p.transaction_id, p.event_id, p.member_id, p.programme, p.period, p.amount_fen,
             p.earned_fen, p.refunded_fen, p.clawed_back_fen,
             orjson.dumps([list(k) for k in p.usage_keys]).decode(), p.budget_year, p.counted,
-            p.count_returned, orjson.dumps(list(p.refund_ids)).decode())
+            p.count_returned, list(p.refund_ids))
 
 
 def held_from_row(row: Mapping[str, Any]) -> HeldItem:

@@ -70,7 +70,7 @@ def test_token_add_prints_the_token_once_and_revoke_ends_it(
     assert cli.invoke(finance, ["token", "revoke", token_id]).exit_code == 0
     assert _fetchval(stack, "select count(*) from finance_api_tokens where username = $1",
                      name) == 0
-    assert _fetchval(stack, "select count(*) from outbox where topic = 'audit' and "
+    assert _fetchval(stack, "select count(*) from outbox_messages where topic = 'audit' and "
                      "convert_from(value, 'UTF8') like $1", f"%api_token_revoked%{token_id}%") == 1
 
 

@@ -23,7 +23,7 @@ from tests.integration.finance.harness import PASSWORD, Bearer, Payouts, Staff
 
 APP = "http://finance.test"
 FAILED_SIGN_INS = """
-select count(*) from outbox where topic = 'audit'
+select count(*) from outbox_messages where topic = 'audit'
    and convert_from(value, 'UTF8')::jsonb->>'decision' = 'sign_in_failed'
    and convert_from(value, 'UTF8')::jsonb->>'actor' like $1
 """
@@ -245,8 +245,9 @@ async def test_an_api_token_acts_as_its_user_within_its_role_until_revoked(
     refused = await client.post("/api/batches/x/approve", auth=Bearer(text))
     assert refused.status_code == 403  # the token is a viewer's, though its user approves
     assert await finance.pool.fetchval(
-        "select count(*) from outbox where topic = 'audit' and convert_from(value, 'UTF8') "
-        "like '%api_token_created%' and convert_from(value, 'UTF8') like $1",
+        "select count(*) from outbox_messages where topic = 'audit' "
+        "and convert_from(value, 'UTF8') like '%api_token_created%' "
+        "and convert_from(value, 'UTF8') like $1",
         f"%{token_id}%") == 1
     assert await finance.auth.revoke_token(token_id, "tests")
     assert (await client.get("/api/me", auth=Bearer(text))).status_code == 401

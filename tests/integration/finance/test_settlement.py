@@ -14,7 +14,7 @@ from services.finance.domain.roles import Role
 from tests.integration.finance.harness import Payouts, Staff
 
 FINANCE_RECORDS = """
-select convert_from(value, 'UTF8')::jsonb as record from outbox
+select convert_from(value, 'UTF8')::jsonb as record from outbox_messages
  where topic = 'audit' and convert_from(value, 'UTF8')::jsonb->>'actor' like $1 order by id
 """
 

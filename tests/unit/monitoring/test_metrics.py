@@ -104,7 +104,7 @@ class _Recorder:
 
 async def test_the_ledger_consumer_counts_payouts_clawbacks_holds_and_dead_letters() -> None:
     metrics, registry = _metrics()
-    at = datetime.now(UTC) - timedelta(seconds=2)
+    at = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
     common = {"source_topic": "card.transactions", "member_id": "m", "occurred_at": at,
               "period": "2027-01"}
     decisions = [
@@ -116,7 +116,8 @@ async def test_the_ledger_consumer_counts_payouts_clawbacks_holds_and_dead_lette
         Denied(source_event_id="e4", programme="books", reason="card_blocked", **common),
         Held(source_event_id="e5", programme=None, waiting_for="card", key="c", **common),
     ]
-    consumer = LedgerConsumer(disbursement.SPEC, _Recorder(decisions), metrics)  # type: ignore[arg-type]
+    consumer = LedgerConsumer(disbursement.SPEC, _Recorder(decisions), metrics,  # type: ignore[arg-type]
+                              clock=lambda: at + timedelta(seconds=2.5))
     records = [InboundRecord("card.transactions", 0, n, None, b"{") for n in range(2)]
     await consumer.handle([*records, InboundRecord("clock.days", 0, 0, None, b"[]")])
     assert _sample(registry, "puhui_events_consumed_total", topic="card.transactions") == 2
@@ -138,6 +139,7 @@ async def test_the_ledger_consumer_counts_payouts_clawbacks_holds_and_dead_lette
     assert _sample(registry, "puhui_payout_latency_seconds_count") == 2
     assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="1.0") == 0
     assert _sample(registry, "puhui_payout_latency_seconds_bucket", le="5.0") == 2
+    assert _sample(registry, "puhui_payout_latency_seconds_sum") == 5.0  # the clock given
     assert _sample(registry, "puhui_batch_seconds_count") == 1
 
 
