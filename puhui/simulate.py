@@ -35,9 +35,9 @@ LONG_INPUT_BYTES = 50_000_000
 """Inputs at least this long get a progress bar (when stderr is a terminal)."""
 
 SHARDED_BYTES = 10_000_000
-"""Inputs at least this long are shared out to worker processes by default."""
+"""With `--processes 0`, inputs at least this long are shared out to worker processes."""
 AUTO_PROCESSES = 2
-"""Worker processes by default (if there are that many cores): the figures in docs/bench.md."""
+"""Worker processes with `--processes 0` (if there are that many cores)."""
 
 RUN_GC_THRESHOLD = (100_000, 50, 100)
 """Garbage-collector thresholds while simulating (see `rarer_collections`)."""
@@ -80,9 +80,10 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
               help="With --against-ledger: where the JSON, CSV and PNG files go.")
 @click.option("--progress-json", is_flag=True,
               help="With --from-kafka: progress as JSON lines on stderr instead of a bar.")
-@click.option("--processes", type=click.IntRange(0, 16), default=0, show_default=True,
-              help="Worker processes the members are shared out to (the output is the same); "
-                   "0: one per core, up to 2, for a file of at least 10 MB.")
+@click.option("--processes", type=click.IntRange(0, 16), default=1, show_default=True,
+              help="Worker processes the members are shared out to (the output is the same; "
+                   "see docs/bench.md for when it is faster); 0: one per core, up to 2, for a "
+                   "file of at least 10 MB.")
 def simulate(
     events: BinaryIO | None, catalogue_path: Path | None, budgets: tuple[str, ...],
     summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
