@@ -34,6 +34,11 @@ CHUNK = 4_096
 LONG_INPUT_BYTES = 50_000_000
 """Inputs at least this long get a progress bar (when stderr is a terminal)."""
 
+SHARDED_BYTES = 10_000_000
+"""With `--processes 0`, inputs at least this long are shared out to worker processes."""
+AUTO_PROCESSES = 2
+"""Worker processes with `--processes 0` (if there are that many cores)."""
+
 RUN_GC_THRESHOLD = (100_000, 50, 100)
 """Garbage-collector thresholds while simulating (see `rarer_collections`)."""
 
@@ -75,11 +80,15 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
               help="With --against-ledger: where the JSON, CSV and PNG files go.")
 @click.option("--progress-json", is_flag=True,
               help="With --from-kafka: progress as JSON lines on stderr instead of a bar.")
+@click.option("--processes", type=click.IntRange(0, 16), default=1, show_default=True,
+              help="Worker processes the members are shared out to (the output is the same; "
+                   "see docs/bench.md for when it is faster); 0: one per core, up to 2, for a "
+                   "file of at least 10 MB.")
 def simulate(
     events: BinaryIO | None, catalogue_path: Path | None, budgets: tuple[str, ...],
     summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
     against_ledger: bool, in_force_path: Path | None, member_prefix: str, out_dir: Path,
-    progress_json: bool,
+    progress_json: bool, processes: int,
 ) -> None:
     """Decide every event in EVENTS (JSON lines, `-` for stdin) and print the payouts.
 
@@ -94,6 +103,10 @@ def simulate(
         return
     if events is None:
         raise click.UsageError("give EVENTS (a file, or - for stdin) or --from-kafka")
+    shards = _shards(events, processes)
+    if shards > 1:
+        _sharded(events, catalogue, shards, summary)
+        return
     simulator = Simulator(catalogue)
     tally, bad = Tally(), BadLines()
     out = click.get_binary_stream("stdout")
@@ -107,6 +120,43 @@ def simulate(
         show_summary(tally, bad.count, catalogue, simulator.budget_left)
     elif bad.count:
         click.echo(f"{bad.count:,} bad line{'' if bad.count == 1 else 's'}", err=True)
+
+
+def _shards(events: BinaryIO, processes: int) -> int:
+    """How many worker processes: none (1) for stdin, which cannot be read twice."""
+    size = _size(events)
+    if size is None or not events.seekable():
+        return 1
+    if processes == 0:
+        return min(AUTO_PROCESSES, os.cpu_count() or 1) if size >= SHARDED_BYTES else 1
+    return processes
+
+
+def _sharded(events: BinaryIO, catalogue: Catalogue, shards: int, summary: bool) -> None:
+    from puhui.shards.run import run_sharded  # it imports this module
+
+    def again() -> Iterator[tuple[int, bytes]]:
+        events.seek(0)
+        return _numbered(events)
+
+    out = click.get_binary_stream("stdout")
+    bar = progress("simulating", _size(events), minimum=LONG_INPUT_BYTES)
+    with rarer_collections(), bar as advance:
+        result = run_sharded(_numbered(events), again, catalogue, shards, out, advance)
+    out.flush()
+    if result.fell_back_at is not None:
+        click.echo(f"simulate: decided in one process from line {result.fell_back_at:,} "
+                   f"({result.why})", err=True)
+    show_held(result.held)
+    if summary:
+        def budget_left(programme: str, year: int) -> int:
+            spent = result.budget_spent.get((programme, year), 0)
+            return catalogue.programme(programme).yearly_budget_fen - spent
+
+        show_summary(result.tally, result.bad.count, catalogue, budget_left)
+    elif result.bad.count:
+        count = result.bad.count
+        click.echo(f"{count:,} bad line{'' if count == 1 else 's'}", err=True)
 
 
 def run(

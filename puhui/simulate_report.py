@@ -53,14 +53,18 @@ class Tally:
         self.rows: dict[tuple[str, int], ProgrammeTally] = {}
 
     def count(self, decision: Paid | ClawedBack) -> None:
-        key = (decision.programme or "", local_date(decision.occurred_at).year)
-        row = self.rows.get(key)
+        year = local_date(decision.occurred_at).year
+        self.add(decision.programme or "", year, decision.amount_fen, decision.member_id or "")
+
+    def add(self, programme: str, year: int, amount_fen: int, member_id: str) -> None:
+        """A payout (amount above zero) or a clawback of `programme` in calendar `year`."""
+        row = self.rows.get((programme, year))
         if row is None:
-            row = self.rows[key] = ProgrammeTally()
-        row.net_fen += decision.amount_fen
-        if isinstance(decision, Paid):
+            row = self.rows[(programme, year)] = ProgrammeTally()
+        row.net_fen += amount_fen
+        if amount_fen > 0:
             row.payouts += 1
-            row.members_paid.add(decision.member_id or "")
+            row.members_paid.add(member_id)
         else:
             row.clawbacks += 1
 

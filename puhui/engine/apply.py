@@ -10,23 +10,34 @@ from puhui.engine.state import NO_USAGE, HeldItem, HeldKey, Ledger, Member, Usag
 def apply(ledger: Ledger, outcome: Outcome) -> None:
     """Make `ledger` what it is after `outcome`."""
     ledger.processed.update(outcome.processed)
-    for key, delta in outcome.usage.items():
-        before = ledger.usage.get(key, NO_USAGE)
-        ledger.usage[key] = Usage(before.count + delta.count, before.fen + delta.fen)
-    for budget_key, fen in outcome.budget.items():
-        ledger.budget_spent[budget_key] = ledger.budget_spent.get(budget_key, 0) + fen
-    for member in outcome.members.values():
-        _put_member(ledger, member)
-    ledger.cards.update(outcome.cards)
-    for card_id, stops in outcome.card_stops.items():
-        if stops:
-            ledger.card_stops[card_id] = stops
-        else:
-            ledger.card_stops.pop(card_id, None)
-    for day, event_id in outcome.days_started.items():
-        ledger.days_started.setdefault(day, event_id)
-    ledger.purchases.update(outcome.purchases)
-    _release(ledger, outcome.holds_released)
+    # most outcomes change a few of these: an empty mapping is skipped without a loop
+    if outcome.usage:
+        usage = ledger.usage
+        for key, delta in outcome.usage.items():
+            before = usage.get(key, NO_USAGE)
+            usage[key] = Usage(before.count + delta.count, before.fen + delta.fen)
+    if outcome.budget:
+        spent = ledger.budget_spent
+        for budget_key, fen in outcome.budget.items():
+            spent[budget_key] = spent.get(budget_key, 0) + fen
+    if outcome.members:
+        for member in outcome.members.values():
+            _put_member(ledger, member)
+    if outcome.cards:
+        ledger.cards.update(outcome.cards)
+    if outcome.card_stops:
+        for card_id, stops in outcome.card_stops.items():
+            if stops:
+                ledger.card_stops[card_id] = stops
+            else:
+                ledger.card_stops.pop(card_id, None)
+    if outcome.days_started:
+        for day, event_id in outcome.days_started.items():
+            ledger.days_started.setdefault(day, event_id)
+    if outcome.purchases:
+        ledger.purchases.update(outcome.purchases)
+    if outcome.holds_released:
+        _release(ledger, outcome.holds_released)
     for item in outcome.holds_added:
         held_key: HeldKey = (item.waiting_for, item.key)
         ledger.held[held_key] = (*ledger.held.get(held_key, ()), item)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TypeAlias
 
 Fen: TypeAlias = int
@@ -18,6 +19,7 @@ def share_of(earned: Fen, part: Fen, whole: Fen) -> Fen:
     return earned * part // whole
 
 
+@lru_cache(maxsize=1 << 16)
 def yuan(amount: Fen) -> str:
     """`123456` -> `'1,234.56'`, for traces a person reads."""
     sign = "-" if amount < 0 else ""
