@@ -73,11 +73,11 @@ class Sizing:
 
 
 SIZING: dict[str, Sizing] = {
-    # docs/bench.md, full day: peak RSS 92 / 193 / 71 / 67 MB (a later default run: 103 /
-    # 132 / 78 / 89, so the peaks are the larger of the two); CPU per card event 111 µs
+    # docs/bench.md, full day: peak RSS 92 / 193 / 71 / 67 MB (later default runs: up to 104 /
+    # 136 / 78 / 89, so the peaks are the larger of the two); CPU per card event 111 µs
     # (disbursement), 31 µs (audit), 24 µs (relay) at ~5,000 card events/s. Enrolment's
     # CPU was not measured per event: 250m is a guess.
-    "enrolment": Sizing(cpu_millicores=250, memory_request_mi=128, peak_rss_mb=103),
+    "enrolment": Sizing(cpu_millicores=250, memory_request_mi=128, peak_rss_mb=104),
     "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
     "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=78),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=89),
