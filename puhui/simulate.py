@@ -18,9 +18,9 @@ from typing import BinaryIO
 import click
 import orjson
 
-from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.simulator import Simulator
+from engine.catalogue import Catalogue, CatalogueError, load_catalogue
+from engine.decisions import ClawedBack, Paid
+from engine.simulator import Simulator
 from puhui.simulate_output import payout_line
 from puhui.simulate_report import BadLines, Tally, show_held, show_summary
 from schemas.decode import InboundEvent, Invalid, decode_value

@@ -2,15 +2,15 @@
 
 `payout_line` writes the bytes the validated `Payout` model would write, without building it
 (about a fifth of a simulation's time went to the model and its trace steps), through the
-engine's wire format (`puhui.engine.wire`, which the ledger publishes with too). A payout the
+engine's wire format (`engine.wire`, which the ledger publishes with too). A payout the
 contract refuses (a zero or wrongly signed amount, a missing member, programme or period)
 is refused here too. `tests/unit/test_simulate_output.py` holds the two byte-equal.
 """
 
 from __future__ import annotations
 
-from puhui.engine import wire
-from puhui.engine.decisions import ClawedBack, Paid
+from engine import wire
+from engine.decisions import ClawedBack, Paid
 from schemas.payouts import Payout
 
 _PAYOUT_JSON = Payout.__pydantic_serializer__

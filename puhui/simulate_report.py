@@ -10,10 +10,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.periods import local_date
-from puhui.engine.state import HeldItem
+from engine.catalogue import Catalogue
+from engine.decisions import ClawedBack, Paid
+from engine.periods import local_date
+from engine.state import HeldItem
 
 MAX_SHOWN_BAD = 1_000
 """Bad lines reported one by one; the rest are only counted."""

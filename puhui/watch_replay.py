@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from itertools import chain
 
-from puhui.engine.periods import SHANGHAI
+from engine.periods import SHANGHAI
 from puhui.synthetic.feed import FeedPlan, daily_feed, population_feed
 from services.watch.replay import replay, with_payouts
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from puhui.engine.simulator import Simulator
+from engine.simulator import Simulator
 from puhui.simulate import parse_line, rarer_collections, run
 from puhui.simulate_report import BadLines, Tally
 

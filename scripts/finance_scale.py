@@ -26,8 +26,8 @@ from typing import Any
 import asyncpg
 import orjson
 
-from puhui.engine.catalogue import load_catalogue
-from puhui.engine.periods import SHANGHAI
+from engine.catalogue import load_catalogue
+from engine.periods import SHANGHAI
 from puhui.settings import Connections
 from services.finance.adapters import settlement as settlement_sql
 from services.finance.adapters import views

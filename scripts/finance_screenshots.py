@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.settings import Connections
 from services.finance.bootstrap import build
 from services.finance.domain.roles import Role

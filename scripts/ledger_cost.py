@@ -31,10 +31,10 @@ from typing import Any
 import asyncpg
 import orjson
 
+from engine.catalogue import load_catalogue
 from puhui.bench import machine
 from puhui.bench.fresh import fresh_database
 from puhui.bench.plan import BenchPlan
-from puhui.engine.catalogue import load_catalogue
 from puhui.settings import Connections
 from services.ledger.adapters.memory import MemoryLedgerStore, MemoryLedgerTransaction
 from services.ledger.adapters.repository import PgLedgerStore

@@ -51,7 +51,7 @@ def sample(rows: int) -> list[OutboxMessage]:
 
 
 def _make_sample(rows: int) -> None:
-    from puhui.engine.simulator import Simulator
+    from engine.simulator import Simulator
     from puhui.synthetic.feed import FeedPlan, feed
     from schemas.decode import Invalid, decode_value
     from services.ledger.service_layer.published import outbox_messages, payouts_of

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import asyncpg
 
-from puhui.engine.catalogue import Catalogue
+from engine.catalogue import Catalogue
 from schemas.topics import CONSUMER_GROUPS
 from services import disbursement, enrolment
 from services.audit.settings import AuditSettings

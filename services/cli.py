@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import click
 
-from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
+from engine.catalogue import Catalogue, CatalogueError, load_catalogue
 from services import bootstrap
 from services.audit.adapters.keys import KeyFileError
 from services.audit.settings import AuditSettings, AuditSettingsError

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from puhui.engine.simulator import Simulator
+from engine.simulator import Simulator
 from schemas.decode import Invalid, decode
 
 Line = tuple[str, dict[str, Any]]  # (topic, value)

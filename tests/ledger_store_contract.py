@@ -16,8 +16,8 @@ from typing import Protocol
 
 import pytest
 
-from puhui.engine.outcome import Outcome
-from puhui.engine.state import (
+from engine.outcome import Outcome
+from engine.state import (
     Arrival,
     CardHolding,
     CardStop,

@@ -34,9 +34,9 @@ from datetime import UTC, date, datetime
 import click
 from prometheus_client import CollectorRegistry
 
+from engine.decisions import Decision
+from engine.simulator import Simulator
 from puhui.bench.plan import BenchPlan
-from puhui.engine.decisions import Decision
-from puhui.engine.simulator import Simulator
 from puhui.synthetic.feed import CARD_TRANSACTIONS
 from schemas import audit
 from schemas.decode import Invalid, decode_value

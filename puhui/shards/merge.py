@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.money import yuan
-from puhui.engine.state import BudgetKey
+from engine.catalogue import Catalogue
+from engine.money import yuan
+from engine.state import BudgetKey
 from puhui.shards.worker import Chunk, Money
 
 

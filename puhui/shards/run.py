@@ -19,9 +19,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, BinaryIO
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.simulator import Simulator
-from puhui.engine.state import BudgetKey, HeldItem
+from engine.catalogue import Catalogue
+from engine.simulator import Simulator
+from engine.state import BudgetKey, HeldItem
 from puhui.shards.merge import Diverged, Merge
 from puhui.shards.route import ALL, Conflict, Line, Router
 from puhui.shards.worker import Chunk, Final, Money, serve

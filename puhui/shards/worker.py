@@ -14,15 +14,15 @@ from multiprocessing.connection import Connection
 from multiprocessing.queues import Queue
 from typing import Any, NamedTuple
 
-from puhui.engine.apply import apply
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decide import decide
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.grant import BUDGET_EXHAUSTED
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import local_date
-from puhui.engine.state import Arrival, BudgetKey, HeldItem, HeldKey, Ledger
-from puhui.engine.trace import BudgetCheck
+from engine.apply import apply
+from engine.catalogue import Catalogue
+from engine.decide import decide
+from engine.decisions import ClawedBack, Paid
+from engine.grant import BUDGET_EXHAUSTED
+from engine.outcome import Outcome
+from engine.periods import local_date
+from engine.state import Arrival, BudgetKey, HeldItem, HeldKey, Ledger
+from engine.trace import BudgetCheck
 from puhui.shards.route import EVERY, LATE, SUSPECT, Line
 from puhui.simulate import parse_line, rarer_collections
 from puhui.simulate_output import payout_line

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from puhui.engine.catalogue import Catalogue
+from engine.catalogue import Catalogue
 
 EDGES_FEN = (100, 1_000, 10_000)
 """The bins of the change per member, either way: up to 1, 10 and 100 CNY, and more."""

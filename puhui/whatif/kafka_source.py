@@ -21,8 +21,8 @@ from datetime import date, datetime
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from puhui.engine.periods import local_date, start_of_day
-from puhui.engine.state import Arrival
+from engine.periods import local_date, start_of_day
+from engine.state import Arrival
 from puhui.whatif.window import Window
 from schemas.clock_days import DayStarted
 from schemas.decode import InboundEvent, Invalid, decode

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.periods import local_date
-from puhui.engine.simulator import Simulator
+from engine.decisions import ClawedBack, Paid
+from engine.periods import local_date
+from engine.simulator import Simulator
 from puhui.whatif.compare import Payouts
 from puhui.whatif.kafka_source import Counts, RecordedEvents
 from puhui.whatif.window import Window

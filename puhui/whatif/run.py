@@ -13,8 +13,8 @@ import click
 from aiokafka.errors import KafkaError
 from rich.console import Console
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.simulator import Simulator
+from engine.catalogue import Catalogue
+from engine.simulator import Simulator
 from puhui.settings import Connections
 from puhui.simulate_output import payout_line
 from puhui.simulate_report import Tally, show_held, show_summary

@@ -9,7 +9,7 @@ from importlib import resources
 
 import asyncpg
 
-from puhui.engine.catalogue import DEFAULT_CATALOGUE, Catalogue
+from engine.catalogue import DEFAULT_CATALOGUE, Catalogue
 from services.finance.adapters.preferences import Preferences
 from services.finance.adapters.settlement import SettlementStore
 from services.finance.adapters.staff import StaffStore
@@ -53,7 +53,7 @@ async def build(database_url: str, catalogue: Catalogue, now: Callable[[], datet
         await pool.close()
         raise
     in_force = catalogue_text if catalogue_text is not None else \
-        resources.files("puhui.engine").joinpath(DEFAULT_CATALOGUE).read_text("utf-8")
+        resources.files("engine").joinpath(DEFAULT_CATALOGUE).read_text("utf-8")
     replayer = Replayer(Connections.from_env().kafka_bootstrap, database_url, in_force)
     return Finance(pool, catalogue, Views(pool), Authenticator(StaffStore(pool), now),
                    Settlement(SettlementStore(pool), now), now, Preferences(pool),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from puhui.engine.catalogue import CatalogueError, load_catalogue
+from engine.catalogue import CatalogueError, load_catalogue
 from services.finance.domain.credentials import USERNAME, WeakPassword
 from services.finance.domain.files import Encoding
 from services.finance.domain.roles import Role

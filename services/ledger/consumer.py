@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from puhui.engine.decisions import ClawedBack, Decision, Held, Paid
+from engine.decisions import ClawedBack, Decision, Held, Paid
 from services.ledger.service_layer.recorder import BatchReport, Recorder
 from services.runtime.dlq_guard import DeadLetterGuard
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure

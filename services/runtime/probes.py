@@ -15,8 +15,8 @@ from datetime import datetime
 
 import asyncpg
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.periods import local_date
+from engine.catalogue import Catalogue
+from engine.periods import local_date
 from services.runtime import outbox
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import utc_now

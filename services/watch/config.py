@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from puhui.engine.catalogue import Catalogue
+from engine.catalogue import Catalogue
 from services.watch.domain.rules import WatchRules
 
 DEFAULT_RULES = "watch_rules.toml"

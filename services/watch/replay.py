@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import orjson
 from aiokafka.partitioner import murmur2
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from schemas.card_transactions import CardTransaction
 from schemas.decode import Invalid, decode_value
 from schemas.payouts import Payout
@@ -147,8 +147,8 @@ def replay(lines: Iterable[Line], watched: Watched | None = None) -> Replay:
 
 def with_payouts(lines: Iterable[Line]) -> Iterator[Line]:
     """Each line, then the payouts the rules engine decides on it (as the ledger would)."""
-    from puhui.engine.decisions import Paid
-    from puhui.engine.simulator import Simulator
+    from engine.decisions import Paid
+    from engine.simulator import Simulator
 
     simulator = Simulator()
     for topic, value in lines:

@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.finance.api.messages import catalogue
 from services.finance.bootstrap import build

@@ -28,7 +28,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from puhui.synthetic.feed import FeedPlan, feed
 from services.finance.api.messages import LANGUAGES, Language, catalogue

@@ -15,8 +15,8 @@ import asyncpg
 import orjson
 import pytest
 
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.simulator import Simulator
+from engine.decisions import ClawedBack, Paid
+from engine.simulator import Simulator
 from puhui.stack import lifecycle
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError

@@ -22,7 +22,7 @@ BUDGET = 3_050  # 30 rides of 100 fen, then one cut to 50, then denials
 def _catalogue(tmp_path: Path, suffix: str) -> Path:
     """The reference catalogue with this run's own programme names (so its budget rows are
     its own) and a green_commute budget of `BUDGET` fen."""
-    text = (resources.files("puhui.engine") / "default_catalogue.toml").read_text()
+    text = (resources.files("engine") / "default_catalogue.toml").read_text()
     for name in PROGRAMMES:
         text = text.replace(f'name = "{name}"', f'name = "{name}_{suffix}"')
     assert "yearly_budget_fen = 1_200_000_000" in text

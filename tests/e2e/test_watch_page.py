@@ -15,7 +15,7 @@ import orjson
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.finance.api.messages import catalogue
 from services.finance.bootstrap import build

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.finance.api.messages import catalogue
 from services.finance.bootstrap import build
@@ -75,7 +75,7 @@ def _shot(page: Page, name: str) -> None:
 def test_upload_a_catalogue_watch_the_run_see_the_result(served: tuple[str, Staff],
                                                          tmp_path: Path) -> None:
     base, staff = served
-    reference = resources.files("puhui.engine").joinpath("default_catalogue.toml").read_text()
+    reference = resources.files("engine").joinpath("default_catalogue.toml").read_text()
     bad, changed = tmp_path / "bad.toml", tmp_path / "changed.toml"
     bad.write_text(reference.replace("cap_fen = 3_000", "cap_fen = -1"), encoding="utf-8")
     changed.write_text(reference.replace("cap_fen = 3_000", "cap_fen = 4_000"), encoding="utf-8")

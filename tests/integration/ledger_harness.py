@@ -10,7 +10,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.settings import Connections
 from services.bootstrap import BUILDS, Parts
 from services.runtime import db

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from schemas.member_enrolment import MemberRegistered
 from services import enrolment

@@ -6,7 +6,7 @@ import base64
 
 import orjson
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.ledger.adapters.repository import PgLedgerStore
 from services.ledger.service_layer.recorder import Recorder

@@ -20,9 +20,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from puhui.engine.catalogue import parse_catalogue
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.simulator import Simulator
+from engine.catalogue import parse_catalogue
+from engine.decisions import ClawedBack, Paid
+from engine.simulator import Simulator
 from puhui.simulate import simulate
 from puhui.stack.config import StackConfig
 from puhui.whatif.kafka_source import RecordedEvents
@@ -65,7 +65,7 @@ def month_feed() -> Feed:
 
 
 def changed_catalogue() -> str:
-    text = resources.files("puhui.engine").joinpath("default_catalogue.toml").read_text()
+    text = resources.files("engine").joinpath("default_catalogue.toml").read_text()
     text = text.replace("cap_fen = 3_000", "cap_fen = 4_000")  # cinema: at most 4,000
     return text.replace("percent = 50\ncap_fen = 100", "percent = 50\ncap_fen = 80")
 

@@ -8,8 +8,8 @@ from datetime import date
 import orjson
 import pytest
 
-from puhui.engine.decisions import ClawedBack, Decision, Paid
-from puhui.engine.simulator import Simulator
+from engine.decisions import ClawedBack, Decision, Paid
+from engine.simulator import Simulator
 from puhui.synthetic.feed import FeedPlan, feed
 from schemas.decode import Invalid, decode_value
 from schemas.payouts import Payout

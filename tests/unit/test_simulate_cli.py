@@ -10,7 +10,7 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.simulate import simulate
 from schemas.payouts import Payout
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.ids import PUHUI_NAMESPACE, derived_id
-from puhui.engine.simulator import Simulator
+from engine.catalogue import Catalogue
+from engine.decisions import ClawedBack, Paid
+from engine.ids import PUHUI_NAMESPACE, derived_id
+from engine.simulator import Simulator
 from puhui.simulate_output import payout_line, validated_line
 from puhui.synthetic.feed import FeedPlan, feed
 from schemas.decode import Invalid, decode_value

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from puhui.engine.catalogue import Catalogue, load_catalogue
-from puhui.engine.simulator import Simulator
+from engine.catalogue import Catalogue, load_catalogue
+from engine.simulator import Simulator
 from puhui.shards.route import Conflict, Router
 from puhui.shards.run import Result, run_sharded
 from puhui.simulate import _numbered, run

@@ -20,7 +20,7 @@ from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]  # XlsxWriter ships no type information
 
-from puhui.engine.periods import SHANGHAI
+from engine.periods import SHANGHAI
 
 YUAN_FORMAT = "¥#,##0.00;-¥#,##0.00"
 FEN_FORMAT = "#,##0"

@@ -13,8 +13,8 @@ from typing import Any, Literal
 from fastapi import Response
 from fastapi.responses import StreamingResponse
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.periods import SHANGHAI
+from engine.catalogue import Catalogue
+from engine.periods import SHANGHAI
 from services.finance.adapters.workbook import Column, Kind, workbook
 from services.finance.api.messages import Language, text
 from services.finance.domain.files import (

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from puhui.engine.periods import SHANGHAI
+from engine.periods import SHANGHAI
 from services.finance.api import exports, models, shape
 from services.finance.api.messages import DEFAULT, Language, LanguageQuery
 from services.finance.api.security import FinanceDep, Refusal, Reviewer, RoleFirst

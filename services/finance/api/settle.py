@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, UploadFile
 
-from puhui.engine.periods import SHANGHAI
+from engine.periods import SHANGHAI
 from services.finance.api import exports, models, shape
 from services.finance.api.messages import DEFAULT, LanguageQuery
 from services.finance.api.review import Id

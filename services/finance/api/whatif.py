@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from puhui.engine.catalogue import CatalogueError
+from engine.catalogue import CatalogueError
 from services.finance.api import models
 from services.finance.api.security import FinanceDep, Planner, Refusal, RoleFirst
 from services.finance.bootstrap import Finance

@@ -1,7 +1,7 @@
 """Trace steps as a message key and its arguments, so the page says them in either language.
 
 The engine records each step as `{rule, outcome, amount_fen}` with `outcome` in words
-(`puhui/engine/trace.py`); this reads those words back into fields (`money 2027-03: used
+(`engine/trace.py`); this reads those words back into fields (`money 2027-03: used
 40.00 of 40.00, 0.00 left` -> kind money, period 2027-03, used 4000, max 4000, left 0) and
 names the sentence that says them (`trace.limit.money.cut`: the monthly limit cut this
 payout). Money arguments are integer fen. A step it does not know keeps key `trace.raw`

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from puhui.engine.periods import SHANGHAI
+from engine.periods import SHANGHAI
 from services.finance.domain.settlement import Refused
 
 BOM = "\ufeff"

@@ -13,7 +13,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from puhui.engine.periods import start_of_day
+from engine.periods import start_of_day
 
 STATUSES = ("pending", "batched", "exported", "settled", "failed")
 MAX_PAGE = 500

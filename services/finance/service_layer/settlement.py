@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from puhui.engine.money import yuan
-from puhui.engine.periods import start_of_day
+from engine.money import yuan
+from engine.periods import start_of_day
 from services.finance.adapters.settlement import SettlementStore
 from services.finance.domain import confirmation
 from services.finance.domain.files import SettlementLine, settlement_file

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import orjson
 
-from puhui.engine.catalogue import parse_catalogue
+from engine.catalogue import parse_catalogue
 
 State = Literal["queued", "running", "done", "failed", "stopped"]
 

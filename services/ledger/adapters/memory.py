@@ -18,10 +18,10 @@ from datetime import datetime
 
 import orjson
 
-from puhui.engine.apply import apply
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import MonthDay, celebrated_on
-from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
+from engine.apply import apply
+from engine.outcome import Outcome
+from engine.periods import MonthDay, celebrated_on
+from engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
 from schemas.payouts import Payout
 from services.ledger.service_layer.store import PayoutColumns
 from services.runtime.outbox import OutboxMessage

@@ -16,9 +16,9 @@ from typing import Any
 
 import asyncpg
 
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import MonthDay, celebrated_on, month_day
-from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, Usage, UsageKey
+from engine.outcome import Outcome
+from engine.periods import MonthDay, celebrated_on, month_day
+from engine.state import BudgetKey, HeldItem, HeldKey, Ledger, Usage, UsageKey
 from schemas import card_transactions, member_enrolment
 from schemas.card_transactions import CardTransaction
 from services.ledger.adapters import rows

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from puhui.engine.state import (
+from engine.state import (
     Arrival,
     CardHolding,
     CardStop,

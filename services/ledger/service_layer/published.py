@@ -1,7 +1,7 @@
 """What a batch publishes, each piece built once, straight to the contract's JSON.
 
 A payout's trace is made and written once, and shared as written by its payout, its audit
-record and the `trace` column; the JSON comes from `puhui.engine.wire` (the same bytes as
+record and the `trace` column; the JSON comes from `engine.wire` (the same bytes as
 the contract models' `model_dump_json()`, without building and validating the models again
 on the hot path).
 `tests/unit/test_published.py` holds the result equal to the engine's own `to_payout()` and
@@ -16,8 +16,8 @@ from datetime import datetime
 
 import orjson
 
-from puhui.engine import wire
-from puhui.engine.decisions import ClawedBack, Decision, Paid
+from engine import wire
+from engine.decisions import ClawedBack, Decision, Paid
 from schemas import audit, payouts
 from schemas.payouts import PayoutKind
 from services.runtime.outbox import OutboxMessage

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from puhui.engine.apply import apply
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decide import decide
-from puhui.engine.decisions import Decision
-from puhui.engine.outcome import Outcome
-from puhui.engine.state import (
+from engine.apply import apply
+from engine.catalogue import Catalogue
+from engine.decide import decide
+from engine.decisions import Decision
+from engine.outcome import Outcome
+from engine.state import (
     Arrival,
     BudgetKey,
     CardHolding,

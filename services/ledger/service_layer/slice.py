@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from puhui.engine.periods import (
+from engine.periods import (
     EVER,
     MonthDay,
     birthdays_on,
@@ -17,7 +17,7 @@ from puhui.engine.periods import (
     window_key,
     year_key,
 )
-from puhui.engine.state import HeldItem, Purchase
+from engine.state import HeldItem, Purchase
 from schemas.card_transactions import CardTransaction
 from schemas.clock_days import DayStarted
 from schemas.decode import InboundEvent

@@ -17,9 +17,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import MonthDay
-from puhui.engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
+from engine.outcome import Outcome
+from engine.periods import MonthDay
+from engine.state import BudgetKey, HeldItem, HeldKey, Ledger, UsageKey
 from services.runtime.outbox import OutboxMessage
 from services.runtime.records import Rejected
 

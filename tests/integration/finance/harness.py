@@ -17,8 +17,8 @@ import asyncpg
 import httpx
 import orjson
 
-from puhui.engine.catalogue import load_catalogue
-from puhui.engine.periods import start_of_day
+from engine.catalogue import load_catalogue
+from engine.periods import start_of_day
 from services.finance.api.app import create_app
 from services.finance.bootstrap import Finance, build
 from services.finance.domain.roles import Role

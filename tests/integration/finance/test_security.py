@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from schemas.decode import Invalid, decode
 from services.finance.api.app import create_app
 from services.finance.bootstrap import Finance, build

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.settings import DATABASE_SERVICES, Connections, database_role, password_variable
 from services.bootstrap import SERVICES, ServiceOptions
 from services.cli import service_options

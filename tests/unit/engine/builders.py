@@ -10,9 +10,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from puhui.engine.catalogue import Catalogue, load_catalogue
-from puhui.engine.decisions import Decision
-from puhui.engine.simulator import Simulator
+from engine.catalogue import Catalogue, load_catalogue
+from engine.decisions import Decision
+from engine.simulator import Simulator
 from schemas.card_transactions import CardTransaction
 from schemas.clock_days import DayStarted
 from schemas.member_enrolment import (

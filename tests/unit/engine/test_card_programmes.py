@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from puhui.engine.decisions import Denied, Paid
+from engine.decisions import Denied, Paid
 from tests.unit.engine.builders import CATALOGUE, Scenario
 
 

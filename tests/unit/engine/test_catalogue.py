@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from puhui.engine.catalogue import CatalogueError, catalogue_from_dict, parse_catalogue
+from engine.catalogue import CatalogueError, catalogue_from_dict, parse_catalogue
 from tests.unit.engine.builders import CATALOGUE
 
 REFERENCE: dict[str, Any] = tomllib.loads(
-    resources.files("puhui.engine").joinpath("default_catalogue.toml").read_text("utf-8")
+    resources.files("engine").joinpath("default_catalogue.toml").read_text("utf-8")
 )
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from puhui.engine.apply import apply
-from puhui.engine.decide import decide
-from puhui.engine.decisions import ClawedBack, Decision, Paid
-from puhui.engine.state import Ledger, Usage, UsageKey
+from engine.apply import apply
+from engine.decide import decide
+from engine.decisions import ClawedBack, Decision, Paid
+from engine.state import Ledger, Usage, UsageKey
 from tests.unit.engine.builders import CATALOGUE, Events, Scenario
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from puhui.engine.decisions import Denied, Held, Paid, Released
+from engine.decisions import Denied, Held, Paid, Released
 from tests.unit.engine.builders import Scenario, amounts
 
 RIDE_AT = "2027-03-10T09:00:00+08:00"

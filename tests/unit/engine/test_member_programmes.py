@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from puhui.engine.decisions import Denied, Held, Paid, Released
+from engine.decisions import Denied, Held, Paid, Released
 from tests.unit.engine.builders import Scenario, amounts
 
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
-from puhui.engine.money import percent_of, share_of, yuan
-from puhui.engine.periods import (
+from engine.money import percent_of, share_of, yuan
+from engine.periods import (
     Period,
     birthday_in,
     birthdays_on,

@@ -11,13 +11,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from puhui.engine.apply import apply
-from puhui.engine.catalogue import Catalogue, catalogue_from_dict
-from puhui.engine.decide import decide
-from puhui.engine.decisions import ClawedBack, Decision, Denied, Held, NoChange, Paid, Released
-from puhui.engine.simulator import Simulator
-from puhui.engine.state import Ledger
-from puhui.engine.trace import BudgetCheck, LimitCheck
+from engine.apply import apply
+from engine.catalogue import Catalogue, catalogue_from_dict
+from engine.decide import decide
+from engine.decisions import ClawedBack, Decision, Denied, Held, NoChange, Paid, Released
+from engine.simulator import Simulator
+from engine.state import Ledger
+from engine.trace import BudgetCheck, LimitCheck
 from tests.unit.engine.builders import CATALOGUE, Events
 from tests.unit.engine.test_catalogue import REFERENCE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from puhui.engine.decisions import ClawedBack, Held, NoChange, Paid, Released
+from engine.decisions import ClawedBack, Held, NoChange, Paid, Released
 from tests.unit.engine.builders import CATALOGUE, Scenario, amounts
 
 BOUGHT = "2027-03-10T12:00:00+08:00"

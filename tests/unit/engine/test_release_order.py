@@ -3,8 +3,8 @@ registrations), worked by hand with the reference catalogue's amounts."""
 
 from __future__ import annotations
 
-from puhui.engine.decisions import ClawedBack, Decision, Denied, Held, Paid, Released
-from puhui.engine.simulator import Simulator
+from engine.decisions import ClawedBack, Decision, Denied, Held, Paid, Released
+from engine.simulator import Simulator
 from tests.unit.engine.builders import Scenario
 
 DAY = "2027-03-10"
@@ -154,7 +154,7 @@ def test_a_leap_day_birthday_registered_after_the_28_february_tick() -> None:
 
 def test_arrival_order_is_what_a_service_gives() -> None:
     """Given explicit (topic, partition, offset), releases follow it, not the feeding order."""
-    from puhui.engine.state import Arrival
+    from engine.state import Arrival
 
     s = Scenario()
     s.member("m1")

@@ -1,4 +1,4 @@
-"""The engine's own JSON of a decision (`puhui.engine.wire`) is, byte for byte, what the
+"""The engine's own JSON of a decision (`engine.wire`) is, byte for byte, what the
 contract's models give (`to_payout().model_dump_json()`, `to_audit().model_dump_json()`),
 and its ids are uuid5's."""
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from puhui.engine import wire
-from puhui.engine.decisions import ClawedBack, Decision, Denied, Paid
-from puhui.engine.ids import PUHUI_NAMESPACE, uuid5_text
-from puhui.engine.trace import BaseAmount, BudgetCheck, Checked, Clawback, LimitCheck, Matched
+from engine import wire
+from engine.decisions import ClawedBack, Decision, Denied, Paid
+from engine.ids import PUHUI_NAMESPACE, uuid5_text
+from engine.trace import BaseAmount, BudgetCheck, Checked, Clawback, LimitCheck, Matched
 from schemas.audit import AuditRecord
 from schemas.payouts import Payout
 

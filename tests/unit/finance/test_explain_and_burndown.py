@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from puhui.engine.simulator import Simulator
-from puhui.engine.trace import to_schema
+from engine.simulator import Simulator
+from engine.trace import to_schema
 from puhui.synthetic.feed import FeedPlan, feed
 from schemas.decode import Invalid, decode_value
 from services.finance.domain.burndown import burn

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from puhui.engine import eligibility, payments, purchases, refunds, registry
+from engine import eligibility, payments, purchases, refunds, registry
 from schemas.audit import AuditDecision
 from services.finance.api import app, models
 from services.finance.api.app_static import STATIC

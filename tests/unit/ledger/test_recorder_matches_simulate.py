@@ -14,10 +14,10 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decisions import ClawedBack, Paid
-from puhui.engine.simulator import Simulator
-from puhui.engine.state import Arrival
+from engine.catalogue import Catalogue
+from engine.decisions import ClawedBack, Paid
+from engine.simulator import Simulator
+from engine.state import Arrival
 from schemas.decode import InboundEvent
 from services import disbursement, enrolment
 from services.ledger.adapters.memory import MemoryLedgerStore, MemoryLedgerTransaction

@@ -11,8 +11,8 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from puhui.engine.catalogue import load_catalogue
-from puhui.engine.decisions import ClawedBack, Denied, Held, Paid
+from engine.catalogue import load_catalogue
+from engine.decisions import ClawedBack, Denied, Held, Paid
 from schemas.decode import Invalid, decode
 from services import disbursement
 from services.audit.service_layer.intake import read_entry

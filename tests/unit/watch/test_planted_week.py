@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.synthetic.planted import BUSY_CINEMA, EXPECTED, FRIDAY, UNPAID_SHOP, planted_week
 from services.watch.config import load_rules
 from services.watch.domain.windows import DAY, local_seconds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from services.watch.config import RulesError, load_rules, parse_rules
 
 GOOD = """

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from puhui.simulate import simulate
 
-BASE = resources.files("puhui.engine").joinpath("default_catalogue.toml").read_text()
+BASE = resources.files("engine").joinpath("default_catalogue.toml").read_text()
 NO_BROKER = {"PUHUI_KAFKA_BOOTSTRAP": "127.0.0.1:1"}  # the unit tier refuses any connection
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from puhui.engine.catalogue import load_catalogue
+from engine.catalogue import load_catalogue
 from puhui.whatif.compare import Payouts, bin_labels, compare, histogram
 from puhui.whatif.window import Window
 

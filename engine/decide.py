@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from puhui.engine import awards, birthday, registry
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.draft import Draft
-from puhui.engine.holds import released
-from puhui.engine.outcome import NOTHING, Outcome
-from puhui.engine.purchases import judge_purchase
-from puhui.engine.refunds import judge_refund
-from puhui.engine.state import NO_ARRIVAL, Arrival, HeldEvent, HeldItem, HeldKey, Ledger
+from engine import awards, birthday, registry
+from engine.catalogue import Catalogue
+from engine.draft import Draft
+from engine.holds import released
+from engine.outcome import NOTHING, Outcome
+from engine.purchases import judge_purchase
+from engine.refunds import judge_refund
+from engine.state import NO_ARRIVAL, Arrival, HeldEvent, HeldItem, HeldKey, Ledger
 from schemas.card_transactions import CardTransaction
 from schemas.decode import InboundEvent
 

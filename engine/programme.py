@@ -13,8 +13,8 @@ from typing import Annotated, ClassVar, Literal, Self, TypeAlias, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from puhui.engine.money import Fen, percent_of
-from puhui.engine.periods import Period, period_key
+from engine.money import Fen, percent_of
+from engine.periods import Period, period_key
 from schemas.member_enrolment import CertificateLevel, HonourTitle
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]

@@ -19,8 +19,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from puhui.engine.decisions import Decision
-from puhui.engine.state import (
+from engine.decisions import Decision
+from engine.state import (
     BudgetKey,
     CardHolding,
     CardStop,

@@ -17,8 +17,8 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from puhui.engine.catalogue_errors import describe
-from puhui.engine.programme import EventKind, Programme
+from engine.catalogue_errors import describe
+from engine.programme import EventKind, Programme
 
 DEFAULT_CATALOGUE = "default_catalogue.toml"
 

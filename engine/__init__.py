@@ -5,13 +5,13 @@ No I/O, no clock, no environment: `decide(event, ledger, catalogue)` returns an 
 those changes into a `Ledger`. `Simulator` chains the two over an in-memory ledger.
 """
 
-from puhui.engine.apply import apply
-from puhui.engine.catalogue import Catalogue, CatalogueError, load_catalogue
-from puhui.engine.decide import decide
-from puhui.engine.decisions import ClawedBack, Decision, Denied, Held, NoChange, Paid, Released
-from puhui.engine.outcome import Outcome
-from puhui.engine.simulator import Simulator
-from puhui.engine.state import HeldItem, Ledger
+from engine.apply import apply
+from engine.catalogue import Catalogue, CatalogueError, load_catalogue
+from engine.decide import decide
+from engine.decisions import ClawedBack, Decision, Denied, Held, NoChange, Paid, Released
+from engine.outcome import Outcome
+from engine.simulator import Simulator
+from engine.state import HeldItem, Ledger
 
 __all__ = [
     "Catalogue",

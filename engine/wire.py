@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 from pydantic import AwareDatetime, TypeAdapter
 
-from puhui.engine.decisions import ClawedBack, Decision, Paid
-from puhui.engine.trace import Trace
+from engine.decisions import ClawedBack, Decision, Paid
+from engine.trace import Trace
 
 JsonObject = dict[str, Any]
 WrittenTrace = list[JsonObject] | orjson.Fragment

@@ -6,11 +6,11 @@ PostgreSQL and each `Outcome` persisted before it is applied.
 
 from __future__ import annotations
 
-from puhui.engine.apply import apply
-from puhui.engine.catalogue import Catalogue, load_catalogue
-from puhui.engine.decide import decide
-from puhui.engine.decisions import Decision
-from puhui.engine.state import Arrival, HeldItem, Ledger
+from engine.apply import apply
+from engine.catalogue import Catalogue, load_catalogue
+from engine.decide import decide
+from engine.decisions import Decision
+from engine.state import Arrival, HeldItem, Ledger
 from schemas.decode import InboundEvent
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import month_day
-from puhui.engine.state import NO_USAGE, HeldItem, HeldKey, Ledger, Member, Usage
+from engine.outcome import Outcome
+from engine.periods import month_day
+from engine.state import NO_USAGE, HeldItem, HeldKey, Ledger, Member, Usage
 
 
 def apply(ledger: Ledger, outcome: Outcome) -> None:

@@ -10,7 +10,7 @@ import re
 
 from pydantic_core import ErrorDetails
 
-from puhui.engine.programme import AMOUNT_RULES
+from engine.programme import AMOUNT_RULES
 
 _RULES = {
     "int_type": "must be an integer",

@@ -8,14 +8,14 @@ in the period it counted in; a reversal also gives back its count.
 
 from __future__ import annotations
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.decisions import ClawedBack, Denied, NoChange
-from puhui.engine.draft import Draft
-from puhui.engine.holds import hold
-from puhui.engine.money import share_of
-from puhui.engine.origin import of_transaction
-from puhui.engine.state import Purchase
-from puhui.engine.trace import Checked, Clawback, Step
+from engine.catalogue import Catalogue
+from engine.decisions import ClawedBack, Denied, NoChange
+from engine.draft import Draft
+from engine.holds import hold
+from engine.money import share_of
+from engine.origin import of_transaction
+from engine.state import Purchase
+from engine.trace import Checked, Clawback, Step
 from schemas.card_transactions import CardTransaction
 
 DUPLICATE_TRANSACTION = "duplicate_transaction"

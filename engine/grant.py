@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
 
-from puhui.engine.money import Fen
-from puhui.engine.periods import period_key, year_key
-from puhui.engine.programme import Limit, Programme, Window
-from puhui.engine.state import BudgetKey, Usage, UsageKey
-from puhui.engine.trace import BaseAmount, BudgetCheck, Final, LimitCheck, Step
+from engine.money import Fen
+from engine.periods import period_key, year_key
+from engine.programme import Limit, Programme, Window
+from engine.state import BudgetKey, Usage, UsageKey
+from engine.trace import BaseAmount, BudgetCheck, Final, LimitCheck, Step
 
 NOTHING_TO_PAY = "nothing_to_pay"
 BUDGET_EXHAUSTED = "budget_exhausted"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from puhui.engine.birthday import catch_up
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.draft import Draft
-from puhui.engine.state import CardHolding, CardStop, Member, Membership
+from engine.birthday import catch_up
+from engine.catalogue import Catalogue
+from engine.draft import Draft
+from engine.state import CardHolding, CardStop, Member, Membership
 from schemas.member_enrolment import (
     CardBlocked,
     CardCancelled,

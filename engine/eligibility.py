@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from puhui.engine.state import CardHolding, Member
+from engine.state import CardHolding, Member
 
 CARD_NOT_ISSUED = "card_not_issued"
 NOT_REGISTERED = "not_registered"

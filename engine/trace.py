@@ -1,7 +1,7 @@
 """The steps that explain a decision: which rule matched, what each limit and the budget left.
 
 Steps are plain tuples on the hot path. `to_value()` gives a step as the JSON of the payout
-and audit contract's `TraceStep` (what the ledger publishes, `puhui.engine.wire`);
+and audit contract's `TraceStep` (what the ledger publishes, `engine.wire`);
 `to_schema()` gives the `TraceStep` itself, validated, from that same value.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, TypeAlias
 
-from puhui.engine.money import Fen, yuan
+from engine.money import Fen, yuan
 from schemas.payouts import TraceStep
 
 

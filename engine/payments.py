@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from puhui.engine.decisions import Denied, Paid
-from puhui.engine.draft import Draft
-from puhui.engine.grant import NOTHING_TO_PAY, Grant
-from puhui.engine.origin import Origin
-from puhui.engine.trace import Step
+from engine.decisions import Denied, Paid
+from engine.draft import Draft
+from engine.grant import NOTHING_TO_PAY, Grant
+from engine.origin import Origin
+from engine.trace import Step
 
 
 def settle(

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
-from puhui.engine.decisions import Decision, WaitingFor
-from puhui.engine.outcome import Outcome
-from puhui.engine.periods import MonthDay, birthdays_on
-from puhui.engine.state import (
+from engine.decisions import Decision, WaitingFor
+from engine.outcome import Outcome
+from engine.periods import MonthDay, birthdays_on
+from engine.state import (
     NO_ARRIVAL,
     NO_USAGE,
     Arrival,

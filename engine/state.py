@@ -50,9 +50,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple, TypeAlias
 
-from puhui.engine.decisions import WaitingFor
-from puhui.engine.money import Fen
-from puhui.engine.periods import MonthDay
+from engine.decisions import WaitingFor
+from engine.money import Fen
+from engine.periods import MonthDay
 from schemas.card_transactions import CardTransaction
 from schemas.member_enrolment import MemberCertified, MemberHonoured
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from puhui.engine.decisions import Held, Released, WaitingFor
-from puhui.engine.draft import Draft
-from puhui.engine.origin import Origin, of_enrolment, of_transaction
-from puhui.engine.state import HeldEvent, HeldItem
-from puhui.engine.trace import Checked
+from engine.decisions import Held, Released, WaitingFor
+from engine.draft import Draft
+from engine.origin import Origin, of_enrolment, of_transaction
+from engine.state import HeldEvent, HeldItem
+from engine.trace import Checked
 from schemas.card_transactions import CardTransaction
 
 _UNKNOWN = {

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal, TypeAlias
 
-from puhui.engine.ids import derived_id
-from puhui.engine.money import Fen
-from puhui.engine.trace import Trace, to_schema
+from engine.ids import derived_id
+from engine.money import Fen
+from engine.trace import Trace, to_schema
 from schemas.audit import AuditDecision, AuditRecord
 from schemas.payouts import Payout, PayoutKind
 

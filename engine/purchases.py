@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.draft import Draft
-from puhui.engine.eligibility import CARD_NOT_ISSUED, card_holder, membership_problem
-from puhui.engine.grant import grant, period_of
-from puhui.engine.holds import hold
-from puhui.engine.origin import of_transaction
-from puhui.engine.payments import deny, settle
-from puhui.engine.periods import local_date
-from puhui.engine.programme import Programme
-from puhui.engine.state import Purchase
-from puhui.engine.trace import Checked, Matched
+from engine.catalogue import Catalogue
+from engine.draft import Draft
+from engine.eligibility import CARD_NOT_ISSUED, card_holder, membership_problem
+from engine.grant import grant, period_of
+from engine.holds import hold
+from engine.origin import of_transaction
+from engine.payments import deny, settle
+from engine.periods import local_date
+from engine.programme import Programme
+from engine.state import Purchase
+from engine.trace import Checked, Matched
 from schemas.card_transactions import CardTransaction
 
 DUPLICATE_TRANSACTION = "duplicate_transaction"

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.draft import Draft
-from puhui.engine.eligibility import membership_problem
-from puhui.engine.grant import grant, period_of
-from puhui.engine.origin import of_day
-from puhui.engine.payments import deny, settle
-from puhui.engine.periods import birthdays_on, month_day, start_of_day
-from puhui.engine.programme import Programme
-from puhui.engine.state import Member
-from puhui.engine.trace import Checked, Matched
+from engine.catalogue import Catalogue
+from engine.draft import Draft
+from engine.eligibility import membership_problem
+from engine.grant import grant, period_of
+from engine.origin import of_day
+from engine.payments import deny, settle
+from engine.periods import birthdays_on, month_day, start_of_day
+from engine.programme import Programme
+from engine.state import Member
+from engine.trace import Checked, Matched
 from schemas.clock_days import TOPIC as CLOCK_TOPIC
 from schemas.clock_days import DayStarted
 

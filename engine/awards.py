@@ -4,16 +4,16 @@ about a member not known yet waits for their registration."""
 
 from __future__ import annotations
 
-from puhui.engine.catalogue import Catalogue
-from puhui.engine.draft import Draft
-from puhui.engine.eligibility import membership_problem
-from puhui.engine.grant import grant, period_of
-from puhui.engine.holds import hold
-from puhui.engine.origin import of_enrolment
-from puhui.engine.payments import deny, settle
-from puhui.engine.periods import local_date
-from puhui.engine.programme import EventKind
-from puhui.engine.trace import Checked, Matched
+from engine.catalogue import Catalogue
+from engine.draft import Draft
+from engine.eligibility import membership_problem
+from engine.grant import grant, period_of
+from engine.holds import hold
+from engine.origin import of_enrolment
+from engine.payments import deny, settle
+from engine.periods import local_date
+from engine.programme import EventKind
+from engine.trace import Checked, Matched
 from schemas.member_enrolment import MemberCertified, MemberHonoured
 
 NO_PROGRAMME_MATCHED = "no_programme_matched"
