@@ -14,6 +14,7 @@ from schemas import (
     member_enrolment,
     payouts,
     signals,
+    topics,
 )
 
 MESSAGE_TYPES: dict[str, TypeAdapter[Any]] = {
@@ -27,5 +28,5 @@ MESSAGE_TYPES: dict[str, TypeAdapter[Any]] = {
 }
 """Topic -> validator of one message value (a JSON object)."""
 
-INBOUND = frozenset({card_transactions.TOPIC, member_enrolment.TOPIC, clock_days.TOPIC})
+INBOUND = frozenset(topics.INBOUND)
 """The topics we consume; the others we produce."""

@@ -153,8 +153,7 @@ def build_audit(parts: Parts) -> Loop:
 
 
 BUILDS: dict[str, Build] = {
-    "enrolment": build_ledger(enrolment.SPEC),
-    "disbursement": build_ledger(disbursement.SPEC),
+    **{name: build_ledger(spec) for name, spec in LEDGER_SPECS.items()},
     "audit": build_audit,
     "relay": build_relay,
 }

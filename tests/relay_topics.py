@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from puhui.stack.config import StackConfig
 from services.relay.publisher import stamped_ref
-from services.runtime import db
+from services.runtime import db, outbox
 from services.runtime.outbox import MessageRef, OutboxMessage
 
 DATABASE = "puhui_relay_test"
@@ -56,6 +56,13 @@ def messages(topics: Sequence[str], count: int, first: int) -> list[OutboxMessag
         if i % 10 == 0:
             made.append(OutboxMessage(dead, None, orjson.dumps({"reason": f"bad {uuid.uuid4()}"})))
     return made
+
+
+async def write_in_transactions(conn: asyncpg.Connection, made: Sequence[OutboxMessage],
+                                each: int) -> None:
+    """`made`, `each` messages per transaction (a ledger batch of 500 swipes: about 1,200)."""
+    for start in range(0, len(made), each):
+        await outbox.write(conn, made[start:start + each])
 
 
 async def on_topics(bootstrap: str, topics: dict[str, int]) -> list[tuple[MessageRef, bytes]]:

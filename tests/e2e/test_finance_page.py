@@ -32,10 +32,8 @@ from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from puhui.synthetic.feed import FeedPlan, feed
 from services.finance.api.messages import LANGUAGES, Language, catalogue
-from services.finance.bootstrap import build
 from services.finance.domain.files import BOM
 from services.finance.domain.roles import Role
-from services.runtime.records import utc_now
 from tests.e2e.processes import Services, every_service, payouts_when
 from tests.feeds import Feed, simulate
 from tests.integration.finance.harness import PASSWORD, Staff
@@ -76,14 +74,6 @@ def _generated() -> list[tuple[str, dict[str, Any]]]:
     run is a resend and changes nothing): what the charts and screenshots show."""
     plan = FeedPlan(members=300, cards=240, days=30, start_date=date(2027, 2, 25), seed=16)
     return list(feed(plan))
-
-
-async def _users(database_url: str, staff: Staff) -> None:
-    finance = await build(database_url, load_catalogue(), utc_now)
-    try:
-        await staff.create(finance)
-    finally:
-        await finance.pool.close()
 
 
 @pytest.fixture
@@ -354,7 +344,7 @@ def test_the_finance_flow_in_chinese_and_in_english(
         paid = asyncio.run(payouts_when(stack.database_url, made.prefix, len(owed), 120))
         assert paid == owed
         staff = Staff()  # people of their own: a language is remembered per person
-        asyncio.run(_users(stack.database_url, staff))
+        asyncio.run(staff.create_in(stack.database_url))
         runs.append((language, staff, made, day, paid))
     with finance_server(stack, tmp_path / "serve.log") as base, sync_playwright() as driver:
         for language, staff, made, day, paid in runs:

@@ -15,8 +15,14 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from puhui.stack.config import StackConfig
-from services.runtime import outbox
-from tests.relay_topics import DATABASE, messages, on_topics, pool, topics
+from tests.relay_topics import (
+    DATABASE,
+    messages,
+    on_topics,
+    pool,
+    topics,
+    write_in_transactions,
+)
 
 METRICS_PORT = 45150
 SENT = "select coalesce(sum(message_count), 0) from outbox where sent_at is not null"
@@ -69,8 +75,7 @@ async def test_a_relay_killed_mid_stream_publishes_every_message_once(
     names, bootstrap = list(topics), stack.bootstrap_servers
     made = messages(names, 12_000, first=0)  # 25,200 messages: six batches of the relay
     async with pool.acquire() as conn:
-        for start in range(0, len(made), 1_200):  # rows as a ledger batch writes them
-            await outbox.write(conn, made[start:start + 1_200])
+        await write_in_transactions(conn, made, each=1_200)  # rows as a ledger batch writes
     dsn = stack.database_url.rsplit("/", 1)[0] + f"/{DATABASE}"
     unmarked = []
     for marked in (1, 10_000, 15_000):  # killed between a publish and its mark, three times

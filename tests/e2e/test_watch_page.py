@@ -15,12 +15,9 @@ import orjson
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.finance.api.messages import catalogue
-from services.finance.bootstrap import build
 from services.finance.domain.roles import Role
-from services.runtime.records import utc_now
 from tests.e2e import processes
 from tests.e2e.processes import Services, audit_chain_verifies
 from tests.e2e.test_finance_page import Run, _until
@@ -99,14 +96,6 @@ async def _noted(dsn: str, note: str, seconds: float = 60) -> bool:
     return False
 
 
-async def _users(database_url: str, staff: Staff) -> None:
-    finance = await build(database_url, load_catalogue(), utc_now)
-    try:
-        await staff.create(finance)
-    finally:
-        await finance.pool.close()
-
-
 def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
         stack: StackConfig, carriers: Services, tmp_path: Path) -> None:
     card = f"C-PAGE-{uuid.uuid4().hex[:8]}"
@@ -117,7 +106,7 @@ def test_a_signal_is_shown_reviewed_with_a_note_and_the_note_is_in_the_trail(
         asyncio.run(produce(stack.bootstrap_servers, feed))
         signal_id = asyncio.run(_signal_of(stack.database_url, card))
     staff = Staff()
-    asyncio.run(_users(stack.database_url, staff))
+    asyncio.run(staff.create_in(stack.database_url))
     with finance_server(stack, tmp_path / "serve.log", FINANCE_PORT) as base, \
             sync_playwright() as driver:
         run = Run(driver, base, "zh-CN", tmp_path)  # the page's default language

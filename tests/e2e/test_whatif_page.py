@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from engine.catalogue import load_catalogue
 from puhui.stack.config import StackConfig
 from services.finance.api.messages import catalogue
-from services.finance.bootstrap import build
 from services.finance.domain.roles import Role
-from services.runtime.records import utc_now
 from tests.e2e.test_finance_page import CHROMIUM, CHROMIUM_ARGS, SECONDS
 from tests.feeds import Feed
 from tests.integration.finance.harness import PASSWORD, Staff
@@ -32,11 +29,7 @@ ZH, EN = catalogue("zh-CN"), catalogue("en")
 
 async def _seed(stack: StackConfig, staff: Staff) -> None:
     """Staff, and one member's cinema tickets recorded through the services."""
-    finance = await build(stack.database_url, load_catalogue(), utc_now)
-    try:
-        await staff.create(finance)
-    finally:
-        await finance.pool.close()
+    await staff.create_in(stack.database_url)
     feed = Feed()
     feed.register(0, at="2027-03-01T09:00:00+08:00")
     feed.issue(0, at="2027-03-01T10:00:00+08:00")

@@ -17,8 +17,8 @@ from puhui.stack.config import StackConfig
 from services.relay.publisher import Publisher
 from services.relay.relay import run_relay
 from services.runtime import outbox
-from services.runtime.outbox import OutboxMessage, PendingMessage
-from tests.relay_topics import messages, on_topics, pool, topics
+from services.runtime.outbox import PendingMessage
+from tests.relay_topics import messages, on_topics, pool, topics, write_in_transactions
 
 BATCH = 150
 UNSENT = "select count(*) from outbox where sent_at is null"
@@ -51,12 +51,6 @@ async def relay(pool: asyncpg.Pool, bootstrap: str, crash_after: int | None) -> 
     if watcher is not None:
         await watcher
     return batches
-
-
-async def write_in_transactions(conn: asyncpg.Connection, made: list[OutboxMessage],
-                                each: int) -> None:
-    for start in range(0, len(made), each):
-        await outbox.write(conn, made[start:start + each])
 
 
 async def test_every_message_is_on_its_topic_once_across_relay_crashes(

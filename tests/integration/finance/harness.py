@@ -95,6 +95,14 @@ class Staff:
                 await finance.auth.add_user(name, role, PASSWORD)
                 self.tokens[name] = (await finance.auth.add_token(name, None, 1, "tests"))[1]
 
+    async def create_in(self, database_url: str) -> None:
+        """`create` through a finance built for it and closed after."""
+        finance = await build(database_url, load_catalogue(), utc_now)
+        try:
+            await self.create(finance)
+        finally:
+            await finance.pool.close()
+
     def auth(self, role: Role, n: int = 1) -> Bearer:
         return Bearer(self.tokens[self.name(role, n)])
 
