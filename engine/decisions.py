@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal, TypeAlias
+from operator import attrgetter
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from engine.ids import derived_id
 from engine.money import Fen
@@ -49,20 +50,20 @@ class _Decision:
         return derived_id(self.source_event_id, self.programme, self.member_id, kind)
 
     def to_audit(self) -> AuditRecord:
-        return AuditRecord(
-            audit_id=self.audit_id,
-            decision=self.decision,
-            reason=self.reason,
-            programme=self.programme,
-            member_id=self.member_id,
-            card_id=self.card_id,
-            source_event_id=self.source_event_id,
-            source_topic=self.source_topic,
-            transaction_id=self.transaction_id,
-            amount_fen=self.amount_fen,
-            occurred_at=self.occurred_at,
-            trace=to_schema(self.trace),
-        )
+        return AuditRecord(**audit_fields(self), trace=to_schema(self.trace))
+
+
+AUDIT_FIELDS: tuple[str, ...] = tuple(
+    name for name in AuditRecord.model_fields if name != "trace" and hasattr(_Decision, name))
+"""The audit record's fields a decision gives, by the same names (the trace aside, which
+has its own form); a field the contract has and a decision does not (`actor`) is left to
+the contract's default."""
+_AUDIT_FIELDS = attrgetter(*AUDIT_FIELDS)
+
+
+def audit_fields(decision: _Decision) -> dict[str, Any]:
+    """The values of `AUDIT_FIELDS` of `decision`, by name."""
+    return dict(zip(AUDIT_FIELDS, _AUDIT_FIELDS(decision), strict=True))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

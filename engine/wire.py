@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 from pydantic import AwareDatetime, TypeAdapter
 
-from engine.decisions import ClawedBack, Decision, Paid
+from engine.decisions import ClawedBack, Decision, Paid, audit_fields
 from engine.trace import Trace
+from schemas.audit import AuditRecord
 
 JsonObject = dict[str, Any]
 WrittenTrace = list[JsonObject] | orjson.Fragment
@@ -71,18 +72,13 @@ def payout_value(decision: Paid | ClawedBack, trace: WrittenTrace) -> JsonObject
 
 def audit_value(decision: Decision, trace: WrittenTrace) -> JsonObject:
     """`decision.to_audit().model_dump(mode="json")`, its time as `dumps` writes it."""
-    return {
-        "audit_id": decision.audit_id,
-        "decision": decision.decision,
-        "reason": decision.reason,
-        "programme": decision.programme,
-        "member_id": decision.member_id,
-        "card_id": decision.card_id,
-        "source_event_id": decision.source_event_id,
-        "source_topic": decision.source_topic,
-        "transaction_id": decision.transaction_id,
-        "amount_fen": decision.amount_fen,
-        "occurred_at": _time(decision.occurred_at),
-        "trace": trace,
-        "actor": None,
-    }
+    value = dict(_AUDIT_TEMPLATE)  # every field in the contract's order, its default if any
+    value.update(audit_fields(decision))
+    value["occurred_at"] = _time(decision.occurred_at)
+    value["trace"] = trace
+    return value
+
+
+_AUDIT_TEMPLATE: JsonObject = {
+    name: None if info.is_required() else info.default
+    for name, info in AuditRecord.model_fields.items()}

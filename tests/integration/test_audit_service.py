@@ -331,13 +331,13 @@ async def _rewrite_and_rehash(pool: asyncpg.Pool, seq: int, member_id: str) -> N
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("set local session_replication_role = replica")
         for i, link in enumerate(links):
-            record = dataclasses.replace(link.record, member_id=member_id) if i == 0 \
+            record = link.record.replace(member_id=member_id) if i == 0 \
                 else link.record
             moved = dataclasses.replace(link, record=record, prev_hash=prev)
             prev = link_hash(prev, moved)
             await conn.execute("update audit_trail set member_id = $2, prev_hash = $3, hash = $4"
-                               " where seq = $1", link.seq, record.member_id, moved.prev_hash,
-                               prev)
+                               " where seq = $1", link.seq, record.values["member_id"],
+                               moved.prev_hash, prev)
         await conn.execute("update audit_chain_head set hash = $1", prev)
 
 

@@ -10,19 +10,16 @@ import asyncpg
 import orjson
 
 from services.audit.adapters.errors import translated
+from services.audit.adapters.trail import COLUMNS
 from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import ChainHead, ChainLink
-from services.audit.domain.record import TrailRecord
+from services.audit.domain.record import RECORD_FIELDS, TrailRecord
 
 PREFETCH = 5_000
 READ_HEAD = "select seq, hash from audit_chain_head"
-READ_CHAIN = """
-select seq, audit_id, decision, reason, programme, member_id, card_id, source_event_id,
-       source_topic, transaction_id, amount_fen, occurred_at, trace::text as trace,
-       prev_hash, hash, recorded_at, format, actor
-  from audit_trail
- order by seq
-"""
+_SELECTED = ("trace::text as trace" if name == "trace" else name for name in COLUMNS)
+# the column names are the contract's field names (COLUMNS), not input
+READ_CHAIN = f"select {', '.join(_SELECTED)} from audit_trail order by seq"  # noqa: S608
 NEWEST_ANCHOR = """
 select seq, hash, signed_at, key_id, signature from audit_anchors where key_id = $1
  order by seq desc, signed_at desc limit 1
@@ -69,9 +66,7 @@ class TrailSnapshot:
 
 
 def link_of(row: Any) -> ChainLink:
-    record = TrailRecord(
-        row["audit_id"], row["decision"], row["reason"], row["programme"], row["member_id"],
-        row["card_id"], row["source_event_id"], row["source_topic"], row["transaction_id"],
-        row["amount_fen"], row["occurred_at"], orjson.loads(row["trace"]), row["actor"])
+    record = TrailRecord({name: row[name] for name in RECORD_FIELDS})
+    record.values["trace"] = orjson.loads(row["trace"])
     return ChainLink(row["seq"], record, row["prev_hash"], row["hash"], row["recorded_at"],
                      row["format"])

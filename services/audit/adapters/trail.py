@@ -12,6 +12,7 @@ from schemas.topics import AUDIT
 from services.audit.adapters.errors import translated
 from services.audit.domain.anchor import Anchor
 from services.audit.domain.chain import ChainHead, ChainLink
+from services.audit.domain.record import ROW_FIELDS
 from services.runtime import outbox
 from services.runtime.dead_letters import record_dead_letters
 from services.runtime.records import Rejected
@@ -22,9 +23,9 @@ CONSUMER = "audit"
 LOCK_HEAD = "select seq, hash from audit_chain_head for update"
 MOVE_HEAD = "update audit_chain_head set seq = $1, hash = $2"
 RECORDED = "select audit_id from audit_trail where audit_id = any($1::text[])"
-COLUMNS = ("seq", "audit_id", "decision", "reason", "programme", "member_id", "card_id",
-           "source_event_id", "source_topic", "transaction_id", "amount_fen", "occurred_at",
-           "trace", "prev_hash", "hash", "recorded_at", "format", "actor")
+LINK_COLUMNS = ("prev_hash", "hash", "recorded_at", "format")
+COLUMNS = ("seq", *ROW_FIELDS, *LINK_COLUMNS)
+"""The trail's columns: the link's seq, the record's fields (the contract's), the link's own."""
 KEEP_ANCHOR = """
 insert into audit_anchors (seq, hash, signed_at, key_id, signature) values ($1, $2, $3, $4, $5)
 on conflict do nothing
@@ -76,7 +77,5 @@ def copy_rows(links: Sequence[ChainLink]) -> list[tuple[object, ...]]:
 
 def _row(link: ChainLink) -> tuple[object, ...]:
     """A link as a row of `COLUMNS`."""
-    r = link.record
-    return (link.seq, r.audit_id, r.decision, r.reason, r.programme, r.member_id, r.card_id,
-            r.source_event_id, r.source_topic, r.transaction_id, r.amount_fen, r.occurred_at,
-            r.trace_json(), link.prev_hash, link.hash, link.recorded_at, link.format, r.actor)
+    return (link.seq, *link.record.row(), link.prev_hash, link.hash, link.recorded_at,
+            link.format)

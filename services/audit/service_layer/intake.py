@@ -17,15 +17,14 @@ from schemas.reasons import describe
 from services.audit.domain.anchor import MARKER, Anchor, NotAnAnchor
 from services.audit.domain.chain import Entry
 from services.audit.domain.record import TrailRecord
-from services.audit.service_layer.well_formed import well_formed_entry
+from services.audit.service_layer.well_formed import KINDS, well_formed_entry
 from services.runtime.records import InboundRecord, Rejected
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 # JSON text can carry a NUL character only escaped (a raw control character is invalid JSON),
 # so a value without this escape needs no closer look.
 _ESCAPED_NUL = b"\\u0000"
-_TEXT_FIELDS = ("audit_id", "decision", "reason", "programme", "member_id", "card_id",
-                "source_event_id", "source_topic", "transaction_id")
+_TEXT_FIELDS = KINDS.texts
 
 
 def admit(records: Sequence[InboundRecord]) -> tuple[list[Entry], list[Rejected]]:
@@ -85,7 +84,7 @@ def _out_of_range(record: TrailRecord) -> str | None:
 def _nul_in_text(record: TrailRecord) -> str | None:
     """PostgreSQL's text and jsonb cannot hold a NUL character."""
     for name in _TEXT_FIELDS:
-        text = getattr(record, name)
+        text = record.values[name]
         if text is not None and "\x00" in text:
             return f"{name}: must not contain a NUL character"
     for index, step in enumerate(record.trace):

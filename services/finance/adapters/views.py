@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from schemas.audit import AuditRecord
 from services.finance.adapters.errors import translated
 from services.finance.domain.stream import Cursor, PayoutFilter
 
@@ -30,10 +31,8 @@ left join payout_settlement s on s.payout_id = p.payout_id
 left join member_names n on n.member_id = p.member_id
 """
 PAYOUT = f"select {PAYOUT_COLUMNS}, p.trace {PAYOUT_FROM} where p.payout_id = $1"
-TRAIL_COLUMNS = """
-seq, audit_id, decision, reason, programme, member_id, card_id, source_event_id,
-source_topic, transaction_id, amount_fen, occurred_at, recorded_at, trace
-"""
+TRAIL_COLUMNS = ", ".join(("seq", *AuditRecord.model_fields, "recorded_at"))
+"""A decision as the pages show it: the contract's fields (schemas/audit.py), and the link's."""
 # the decisions on the payout's own event, and on its purchase's (payouts, refunds, clawbacks)
 PAYOUT_TRAIL = f"""
 select {TRAIL_COLUMNS} from audit_trail where source_event_id = $1

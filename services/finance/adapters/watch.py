@@ -9,16 +9,16 @@ from typing import Any
 import asyncpg
 import orjson
 
+from schemas.signals import Signal
 from services.finance.adapters.errors import translated
 from services.finance.domain.settlement import NotFound
 from services.finance.domain.watch import SignalAction, next_status
 from services.runtime import outbox
 
 Row = dict[str, Any]
-COLUMNS = """
-signal_id, rule, key_kind, key, window_start, window_end, observed_at, figures, thresholds,
-examples, raised_at, status, reviewed_by, reviewed_at, note
-"""
+REVIEW_COLUMNS = ("raised_at", "status", "reviewed_by", "reviewed_at", "note")
+"""What finance keeps beside the watch's signal (schemas/signals.py, whose fields lead)."""
+COLUMNS = ", ".join((*Signal.model_fields, *REVIEW_COLUMNS))
 LIST = f"""
 select {COLUMNS} from watch_signals
 where ($1::text is null and status <> 'reviewed') or status = $1

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.audit import AuditRecord
 from services.finance.domain.stream import FIRST_DAY, LAST_DAY
 
 RoleName = Literal["viewer", "preparer", "approver", "admin"]
@@ -80,21 +81,16 @@ class PayoutPage(BaseModel):
     """Cursor of the newest row shown: pass it as `since` to poll for new payouts."""
 
 
-class Decision(BaseModel):
+class Decision(AuditRecord):
+    """A decision in the audit trail: the contract's record (schemas/audit.py, whose fields
+    these are), its place in the chain, when the trail took it, and its steps explained."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
     seq: int
-    audit_id: str
-    decision: str
-    reason: str | None
-    programme: str | None
-    member_id: str | None
-    card_id: str | None
-    source_event_id: str
-    source_topic: str
-    transaction_id: str | None
-    amount_fen: int
-    occurred_at: datetime
     recorded_at: datetime
-    trace: list[TraceStep]
+    # the contract's steps, each with its message key and arguments (TraceStep above)
+    trace: list[TraceStep]  # type: ignore[assignment]
 
 
 class PayoutDetail(BaseModel):

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.audit import AuditDecision
+from schemas.signals import Signal
 from services.finance.adapters.watch import WatchStore, WatchViews
 from services.finance.api import models
 from services.finance.api.security import Approver, FinanceDep, Reviewer
@@ -25,20 +26,11 @@ SignalId = Annotated[str, Path(max_length=64, pattern=r"^sig_[0-9a-f]+$")]
 Status = Literal["open", "escalated", "reviewed"]
 
 
-class WatchSignal(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class WatchSignal(Signal):
+    """The watch's signal (the contract, schemas/signals.py) and where its review stands."""
 
-    signal_id: str
-    rule: str
-    key_kind: str
-    key: str
-    """A merchant id, or a card's token."""
-    window_start: datetime
-    window_end: datetime
-    observed_at: datetime
-    figures: dict[str, float]
-    thresholds: dict[str, float]
-    examples: list[str]
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
     raised_at: datetime
     status: Status
     reviewed_by: str | None

@@ -37,7 +37,7 @@ def _rehashed(links: Sequence[ChainLink], index: int, **changes: object) -> list
     out = list(links[:index])
     prev = out[-1].hash if out else EMPTY.hash
     for i, link in enumerate(links[index:]):
-        record = dataclasses.replace(link.record, **changes) if i == 0 else link.record
+        record = link.record.replace(**changes) if i == 0 else link.record
         moved = dataclasses.replace(link, record=record, prev_hash=prev)
         moved = dataclasses.replace(moved, hash=link_hash(prev, moved))
         out.append(moved)

@@ -55,7 +55,7 @@ def _format_1_chain(n: int) -> list[ChainLink]:
 
 
 def _with_amount(link: ChainLink, amount_fen: int) -> ChainLink:
-    return dataclasses.replace(link, record=dataclasses.replace(link.record, amount_fen=amount_fen))
+    return dataclasses.replace(link, record=link.record.replace(amount_fen=amount_fen))
 
 
 def test_canonical_bytes_are_sorted_compact_json_with_occurred_at_in_utc() -> None:
@@ -67,14 +67,14 @@ def test_canonical_bytes_are_sorted_compact_json_with_occurred_at_in_utc() -> No
 
 def test_the_same_instant_written_with_another_offset_has_the_same_canonical_bytes() -> None:
     record = entry(1).record
-    in_utc = dataclasses.replace(record, occurred_at=record.occurred_at.astimezone(UTC))
-    later = dataclasses.replace(record, occurred_at=datetime(2027, 3, 2, 0, 16, 31, tzinfo=UTC))
+    in_utc = record.replace(occurred_at=record.occurred_at.astimezone(UTC))
+    later = record.replace(occurred_at=datetime(2027, 3, 2, 0, 16, 31, tzinfo=UTC))
     assert in_utc.canonical_bytes() == record.canonical_bytes()
     assert later.canonical_bytes() != record.canonical_bytes()
 
 
 def test_non_ascii_text_is_written_as_utf8() -> None:
-    record = dataclasses.replace(entry(1).record, reason="普惠")
+    record = entry(1).record.replace(reason="普惠")
     assert '"reason":"普惠"'.encode() in record.canonical_bytes()
 
 
@@ -162,8 +162,7 @@ def test_any_changed_field_is_found_at_exactly_its_seq(size: int, data: st.DataO
         ("occurred_at", datetime(2030, 1, 1, tzinfo=UTC)), ("actor", "wang.li (approver)"),
     ]))
     record = links[index].record
-    links[index] = dataclasses.replace(links[index], record=dataclasses.replace(
-        record, **{field: value}))
+    links[index] = dataclasses.replace(links[index], record=record.replace(**{field: value}))
     assert verify(links) == index + 1
 
 

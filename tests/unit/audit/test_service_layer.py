@@ -108,7 +108,7 @@ async def test_an_empty_trail_verifies() -> None:
 
 async def test_a_tampered_record_is_named() -> None:
     links = extend(EMPTY, [entry(i) for i in range(1, 4)], NOW)
-    record = dataclasses.replace(links[1].record, amount_fen=5)
+    record = links[1].record.replace(amount_fen=5)
     links[1] = dataclasses.replace(links[1], record=record)
     verdict = await verify_trail(_stream(links), ChainHead(3, links[-1].hash))
     assert isinstance(verdict, Broken)

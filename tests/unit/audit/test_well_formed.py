@@ -4,7 +4,6 @@ the same reasons (so the same dead-letter kinds) for everything refused."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.audit import AuditDecision, AuditRecord
-from services.audit.adapters.trail import copy_rows
+from services.audit.adapters.trail import COLUMNS, copy_rows
 from services.audit.domain.chain import EMPTY, GENESIS, Entry, extend, verify
 from services.audit.domain.record import TrailRecord, utc_text
 from services.audit.service_layer.intake import read_entry, validated_entry
@@ -129,7 +128,8 @@ def test_the_ledgers_messages_are_read_fast_with_the_same_bytes_and_chain(
     kept = [e for e in entries if isinstance(e, Entry)]
     links = extend(EMPTY, kept, RECORDED)
     assert [link.hash for link in links] == old_hashes([e.canonical for e in kept])
-    assert [row[12] for row in copy_rows(links)] == [
+    trace_at = COLUMNS.index("trace")
+    assert [row[trace_at] for row in copy_rows(links)] == [
         orjson.dumps([{"amount_fen": s.amount_fen, "outcome": s.outcome, "rule": s.rule}
                       for s in r.trace], option=orjson.OPT_SORT_KEYS).decode()
         for r, e in zip(records, entries, strict=True) if isinstance(e, Entry)]
@@ -292,7 +292,7 @@ def test_a_record_from_the_trail_writes_its_trace_as_the_intake_did() -> None:
     assert isinstance(entry, Entry)
     assert entry.record.trace_text is not None
     assert entry.record.trace_json() == TrailRecord.of(audit_record(1)).trace_json()
-    changed = dataclasses.replace(entry.record, trace=[])
+    changed = entry.record.replace(trace=[])
     assert changed.trace_json() == "[]"
 
 
