@@ -1,5 +1,5 @@
 -- The ledger: the registry, limit usage, budgets, purchases and payouts. Each table is one
--- field of the engine's `Ledger` (puhui/engine/state.py); services load the rows a batch of
+-- field of the engine's `Ledger` (engine/state.py); services load the rows a batch of
 -- events touches, decide with the engine, and write the outcome back in one transaction.
 
 create table members (
