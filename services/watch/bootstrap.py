@@ -27,7 +27,6 @@ from services.runtime.config import Connections
 from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
 from services.watch.adapters.stream import (
-    APP_ID,
     Broker,
     Counters,
     StreamSettings,
@@ -36,6 +35,7 @@ from services.watch.adapters.stream import (
     started_producer,
 )
 from services.watch.config import Watched
+from services.watch.names import APP_ID
 
 log = logging.getLogger("puhui.watch")
 NICE = 10
