@@ -11,7 +11,7 @@ import orjson
 
 from puhui.bench.chart import ChartLibraryMissing, draw, require_chart_library
 from puhui.bench.figures import lines
-from puhui.bench.fleet import SERVICES
+from puhui.bench.fleet import SERVICES, WATCH
 from puhui.bench.fresh import NotClean
 from puhui.bench.plan import BenchPlan
 from puhui.bench.run import Bench
@@ -35,20 +35,27 @@ from puhui.settings import Connections
                    "whole generated weekday (ignores --members, --cards, --events).")
 @click.option("--instances", type=click.IntRange(1, 8), default=1, show_default=True,
               help="Disbursement processes (they share the card partitions).")
-@click.option("--profile", "profiled", type=click.Choice(SERVICES), multiple=True,
+@click.option("--without-watch", is_flag=True,
+              help="Leave the watch out: the hot path alone, as runs before it were.")
+@click.option("--profile", "profiled", type=click.Choice([*SERVICES, WATCH]), multiple=True,
               help="Record this service with py-spy (repeatable); the summary joins the JSON.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=Path("bench-results"), show_default=True,
               help="Where <timestamp>.json, <timestamp>.png and the service logs go.")
 def bench(members: int, cards: int | None, events: int, rate: int, latency_seconds: float,
-          full_day: bool, instances: int, profiled: tuple[str, ...], out_dir: Path) -> None:
+          full_day: bool, instances: int, without_watch: bool, profiled: tuple[str, ...],
+          out_dir: Path) -> None:
     """Raw Kafka floor and the whole pipeline, in one run, on the local stack.
 
     Uses its own database (puhui_bench, dropped and created) and recreates the topics, so
     stop any `puhui run` on the same broker first. Prints events per second of both and
     their ratio, latency percentiles at a fixed offered rate and every service's peak RSS;
-    writes them as JSON and draws a PNG chart.
+    writes them as JSON and draws a PNG chart. The watch runs beside the four services (as
+    `puhui run` and the deployment run it) unless --without-watch; its CPU per card event,
+    peak RSS and lag are printed per stage.
     """
+    if without_watch and WATCH in profiled:
+        raise click.UsageError("--profile watch needs the watch (drop --without-watch)")
     try:
         require_chart_library()
     except ChartLibraryMissing as error:
@@ -59,7 +66,8 @@ def bench(members: int, cards: int | None, events: int, rate: int, latency_secon
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir.mkdir(parents=True, exist_ok=True)
     run = Bench(plan, Connections.from_env(), out_dir / f"{stamp}-logs",
-                lambda text: click.echo(text, err=True), profiled, full_day, instances)
+                lambda text: click.echo(text, err=True), profiled, full_day, instances,
+                not without_watch)
     try:
         figures = asyncio.run(run.run())
     except (NotClean, PhaseFailed) as error:

@@ -8,6 +8,7 @@ from typing import Any
 from puhui.bench.floor import Floor
 from puhui.bench.latency import Latency
 from puhui.bench.watch import Timeline
+from puhui.bench.watch_progress import WatchStage
 
 MB = 1024 * 1024
 MIN_STEADY_SECONDS = 1.0
@@ -79,6 +80,9 @@ class Figures:
     rss_bytes: dict[str, int] = field(default_factory=dict)
     profile: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
     full_day: bool = False
+    watch: dict[str, WatchStage] = field(default_factory=dict)
+    """The watch beside the hot path, by stage ("population", "latency", "card day"); empty
+    when it did not run."""
 
     def full_day_seconds(self) -> float | None:
         """Population and day, each from the services' start to the last event out."""
@@ -107,6 +111,7 @@ class Figures:
             "day": self.day.as_dict() if self.day else None,
             "full_day_seconds": _round(self.full_day_seconds()),
             "rss_mb": {name: round(n / MB, 1) for name, n in self.rss_bytes.items()},
+            "watch": {name: stage.as_dict() for name, stage in self.watch.items()} or None,
             "goals": self.goals(), "profile": self.profile,
         }
 
@@ -138,6 +143,7 @@ def lines(figures: Figures) -> list[str]:
         out.append(f"latency at {lat.offered_rate:,}/s offered ({lat.offered:,} swipes, "
                    f"{c.count:,} payouts): p50 {c.p50_ms} ms, p95 {c.p95_ms} ms, "
                    f"p99 {c.p99_ms} ms to commit (p99 {r.p99_ms} ms to recorded_at)")
+    out.extend(_watch_lines(figures))
     if (seconds := figures.full_day_seconds()) is not None:
         out.append(f"full day through the pipeline: {seconds:.1f} s")
     out.append("peak RSS: " + ", ".join(f"{n} {b / MB:.0f} MB"
@@ -146,6 +152,26 @@ def lines(figures: Figures) -> list[str]:
         verdict = {True: "met", False: "NOT met", None: "not measured"}[goal["met"]]
         out.append(f"goal {name}: {goal['goal']} → {goal['measured']} ({verdict})")
     return out
+
+
+def _watch_lines(figures: Figures) -> list[str]:
+    if not figures.watch:
+        return ["watch: not run (--without-watch)"]
+    out = []
+    for name, w in figures.watch.items():
+        lag = ", ".join(f"{n:,} {topic}" for topic, n in w.lag_at_pipeline_done.items())
+        when = "not caught up" if w.caught_up is None else f"caught up at {w.caught_up:.1f} s"
+        per = "" if w.cpu_us_per_card_event is None else \
+            f" = {w.cpu_us_per_card_event:,.0f} µs per card event"
+        out.append(f"watch, {name}: behind by {lag} when the pipeline was done "
+                   f"({w.pipeline_done:.1f} s), {when}; CPU {w.cpu_seconds:.1f} s{per}; "
+                   f"peak RSS {w.peak_rss_bytes / MB:.0f} MB; nice {_nice(w.nice)}, "
+                   f"its session's {w.autogroup_nice}")
+    return out
+
+
+def _nice(values: list[int]) -> str:
+    return "/".join(str(n) for n in values) or "?"
 
 
 def _load(load: tuple[float, float, float]) -> str:

@@ -17,11 +17,12 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError, UnknownTopicOrP
 
 from schemas.topics import CONSUMER_GROUPS
 from services.runtime import db
+from services.watch import names as watch
 
 BENCH_DATABASE = "puhui_bench"
 FLOOR_TOPIC = "puhui.bench.floor"
 """Where the raw floor writes what it reads."""
-SERVICE_GROUPS = tuple(CONSUMER_GROUPS.values())
+SERVICE_GROUPS = (*CONSUMER_GROUPS.values(), watch.intake_group(), watch.agents_group())
 # The bench's commit timestamps: NOTIFY is delivered when the inserting transaction commits,
 # and its payload names the transaction, so each payout's "recorded" moment is its commit.
 COMMIT_SIGNAL = "puhui_bench_payouts"
@@ -68,16 +69,20 @@ async def fresh_database(database_url: str, name: str = BENCH_DATABASE,
 
 
 async def fresh_topics(bootstrap: str, partitions: dict[str, int]) -> None:
-    """Delete and create `partitions`' topics; check no service group is left over."""
+    """Delete and create `partitions`' topics, and delete the watch's own (its internal
+    topics and its tables' changelogs: it makes them again when it starts, and a run must
+    not begin with the tables of the last one); check no service group is left over."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        doomed = [t for t in partitions if t in existing]
+        watch_topics = {t for t in existing if watch.owns_topic(t)}
+        doomed = [t for t in partitions if t in existing] + sorted(watch_topics)
         if doomed:
             await admin.delete_topics(doomed, timeout_ms=30_000)
         await _create(admin, partitions)
-        await _no_stale_offsets(admin, set(partitions))
+        await _gone(admin, watch_topics)
+        await _no_stale_offsets(admin, set(partitions) | watch_topics)
     finally:
         await admin.close()
 
@@ -97,6 +102,15 @@ async def _create(admin: AIOKafkaAdminClient, partitions: dict[str, int]) -> Non
             existing = set(await admin.list_topics())
             wanted = {t: n for t, n in wanted.items() if t not in existing}
             await asyncio.sleep(0.5)
+
+
+async def _gone(admin: AIOKafkaAdminClient, topics: set[str], within: float = 60.0) -> None:
+    """Deletion finishes in the background: wait until `topics` are gone."""
+    deadline = time.monotonic() + within
+    while left := topics & set(await admin.list_topics()):
+        if time.monotonic() > deadline:
+            raise NotClean(f"topics still being deleted after {within:.0f} s: {sorted(left)}")
+        await asyncio.sleep(0.5)
 
 
 async def _no_stale_offsets(admin: AIOKafkaAdminClient, topics: set[str],

@@ -4,13 +4,14 @@ faust's worker owns the event loop and the signals (SIGTERM stops it cleanly), s
 runs outside `services.bootstrap.run_service`; its PostgreSQL pool (as its own role,
 `puhui_watch`) is made on that loop before the worker starts, and like every service it does
 not migrate: it stops (`DatabaseNotReady`, exit 3) when the schema is behind. The process
-lowers its own priority: the watch is advice, the ledger's hot path comes first when both
-want the CPU.
+lowers its own priority (`yield_to_hot_path`): the watch is advice, the ledger's hot path
+comes first when both want the CPU.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -27,7 +28,6 @@ from services.runtime.config import Connections
 from services.runtime.metrics import ServiceMetrics, serve
 from services.watch.adapters.signal_book import SignalBook
 from services.watch.adapters.stream import (
-    APP_ID,
     Broker,
     Counters,
     StreamSettings,
@@ -36,6 +36,7 @@ from services.watch.adapters.stream import (
     started_producer,
 )
 from services.watch.config import Watched
+from services.watch.names import APP_ID
 
 log = logging.getLogger("puhui.watch")
 NICE = 10
@@ -93,10 +94,28 @@ def stream_settings(options: WatchOptions) -> StreamSettings:
                           options.source_topic, options.payouts_topic)
 
 
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
+def yield_to_hot_path(nice: int, autogroup: Path = AUTOGROUP) -> None:
+    """Lower this process's priority by `nice`, before it starts any thread (threads inherit
+    it; `os.nice` sets only the calling thread's on Linux).
+
+    Where Linux groups processes by session (autogroup, on by default), a thread's nice value
+    weighs only against the other threads of its session: a watch in a session of its own (as
+    the supervisor and the bench start each service) had the CPU share of any other
+    service, whatever its nice. So a session leader also sets its session's nice value. In a
+    session it shares (a shell's), it leaves the others' priority alone."""
+    os.nice(nice)
+    if os.getsid(0) == os.getpid():
+        with contextlib.suppress(OSError):  # no autogroup: the thread's nice is the whole story
+            autogroup.write_text(f"{nice}\n")
+
+
 def run_watch(options: WatchOptions) -> None:
     """Run until SIGTERM or SIGINT (faust's worker handles both)."""
     if options.nice:
-        os.nice(options.nice)
+        yield_to_hot_path(options.nice)
     metrics = ServiceMetrics.create("watch")
     for rule in ("merchant_burst", "subsidy_maximising", "refund_ratio", "card_velocity"):
         metrics.signals.labels(rule)

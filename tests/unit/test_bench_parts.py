@@ -6,9 +6,12 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from puhui.bench.figures import MB, Figures, lines
+from puhui.bench.fleet import SERVICES, Fleet
 from puhui.bench.latency import Percentiles
 from puhui.bench.plan import BenchPlan, stamp_now
 from puhui.bench.profile import summary
+from puhui.bench.watch_progress import WatchStage
 from puhui.synthetic.feed import FeedPlan, daily_feed, feed, population_feed
 from schemas.topics import key_of
 
@@ -70,3 +73,24 @@ def test_profile_summary_counts_own_and_inclusive_time(tmp_path: Path) -> None:
     assert found["self_percent"][0] == ("validate (c.py)", 50.0)
     assert dict(found["inclusive_percent"])["decide (b.py)"] == 80.0
     assert dict(found["inclusive_percent"])["main (a.py)"] == 100.0
+
+
+def test_the_watch_runs_beside_the_hot_path_unless_left_out(tmp_path: Path) -> None:
+    assert Fleet({}, tmp_path, instances=2).names() == \
+        ["enrolment", "disbursement", "disbursement-2", "audit", "relay", "watch"]
+    assert Fleet({}, tmp_path, watch=False).names() == list(SERVICES)
+
+
+def test_the_watch_figures_per_card_event_and_without_the_watch() -> None:
+    stage = WatchStage(2_000, 12.5, {"card.transactions": 30, "payouts": 4}, 20.0, 0.9,
+                       100 * MB, [10])
+    assert stage.cpu_us_per_card_event == 450
+    assert stage.as_dict()["peak_rss_mb"] == 100.0
+    assert WatchStage(0, 1.0).cpu_us_per_card_event is None
+    with_watch = Figures({}, (0.0, 0.0, 0.0), watch={"card day": stage})
+    assert any(line.startswith("watch, card day: behind by 30 card.transactions, 4 payouts")
+               and "450 µs per card event" in line and "nice 10" in line
+               for line in lines(with_watch))
+    without = Figures({}, (0.0, 0.0, 0.0))
+    assert "watch: not run (--without-watch)" in lines(without)
+    assert without.as_dict()["watch"] is None

@@ -66,6 +66,8 @@ from services.watch.config import Watched
 from services.watch.domain.paid import PaidSide
 from services.watch.domain.swipe import Swipe
 from services.watch.domain.windows import Tally, local_seconds
+from services.watch.names import APP_ID, INTERNAL, INTERNAL_PARTITIONS, intake_group
+from services.watch.names import internal_topic as _named
 from services.watch.service_layer.watch import (
     CardWatch,
     MerchantTables,
@@ -75,10 +77,7 @@ from services.watch.service_layer.watch import (
 )
 
 log = logging.getLogger("puhui.watch")
-APP_ID = "puhui-watch"
 RETRIES = 8
-INTERNAL_PARTITIONS = 8
-INTERNAL = ("merchant-swipes", "card-swipes", "paid-join")
 SLOTS = 10_000
 """A side's position in the join topic: its message's offset × SLOTS + its index in the
 message (a message holds at most `max_poll_records` sides)."""
@@ -254,7 +253,7 @@ class Intake:
         settings = self.settings
         consumer = AIOKafkaConsumer(
             settings.source_topic, settings.payouts_topic, bootstrap_servers=settings.bootstrap,
-            group_id=f"{settings.app_id}-intake", enable_auto_commit=False,
+            group_id=intake_group(settings.app_id), enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=settings.max_poll_records,
             session_timeout_ms=10_000, heartbeat_interval_ms=2_000)
         await consumer.start()
@@ -336,7 +335,7 @@ async def create_internal_topics(settings: StreamSettings) -> None:
 
 
 def internal_topic(settings: StreamSettings, name: str) -> str:
-    return f"{settings.app_id}-{name}"
+    return _named(settings.app_id, name)
 
 
 def _collector(into: list[Signal]) -> Record:
