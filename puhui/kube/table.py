@@ -79,12 +79,13 @@ SIZING: dict[str, Sizing] = {
     # CPU was not measured per event: 250m is a guess.
     "enrolment": Sizing(cpu_millicores=250, memory_request_mi=128, peak_rss_mb=104),
     "disbursement": Sizing(cpu_millicores=500, memory_request_mi=256, peak_rss_mb=193),
-    "audit": Sizing(cpu_millicores=150, memory_request_mi=96, peak_rss_mb=78),
-    "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=89),
-    # services/watch (docs/watch.md, scripts/watch_cost.py): peak RSS 311 MB and about
-    # 400 µs CPU per card event on the planted week with its payouts (15,361 card events,
-    # 14,945 payouts); not measured at a full day's rate (advice, not money)
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=384, peak_rss_mb=311),
+    # audit and relay: 82 and 92 MB in the default run of 2026-12-02 12:24 (docs/bench.md)
+    "audit": Sizing(cpu_millicores=150, memory_request_mi=104, peak_rss_mb=82),
+    "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=92),
+    # services/watch: peak RSS 515 MB and 187 µs CPU per card event in the default
+    # `puhui bench` card day (300,020 events) of 2026-12-02 12:24 (docs/bench.md); its
+    # tables grow with the day's keys (advice, not money)
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=640, peak_rss_mb=515),
 }
 
 
