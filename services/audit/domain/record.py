@@ -89,13 +89,6 @@ class TrailRecord:
                            for step in record.trace]
         return cls(values)
 
-    @classmethod
-    def from_fields(cls, fields: Mapping[str, Any]) -> TrailRecord:
-        """A record of the values of `RECORD_FIELDS` in `fields` (a row, a document), an
-        optional field that `fields` lacks taking its default."""
-        return cls({name: fields[name] if name in fields else DEFAULTS[name]
-                    for name in RECORD_FIELDS})
-
     @property
     def audit_id(self) -> str:
         audit_id: str = self.values["audit_id"]
