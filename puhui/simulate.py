@@ -135,14 +135,16 @@ def _shards(events: BinaryIO, processes: int) -> int:
 def _sharded(events: BinaryIO, catalogue: Catalogue, shards: int, summary: bool) -> None:
     from puhui.shards.run import run_sharded  # it imports this module
 
-    def again() -> Iterator[tuple[int, bytes]]:
-        events.seek(0)
-        return _numbered(events)
+    def source() -> Iterator[tuple[int, bytes]]:
+        """The file's lines from the start, through a file object of this process's own
+        (a forked worker would share `events`'s offset with every other process)."""
+        with open(events.name, "rb") as again:
+            yield from _numbered(again)
 
     out = click.get_binary_stream("stdout")
     bar = progress("simulating", _size(events), minimum=LONG_INPUT_BYTES)
     with rarer_collections(), bar as advance:
-        result = run_sharded(_numbered(events), again, catalogue, shards, out, advance)
+        result = run_sharded(source, catalogue, shards, out, advance)
     out.flush()
     if result.fell_back_at is not None:
         click.echo(f"simulate: decided in one process from line {result.fell_back_at:,} "

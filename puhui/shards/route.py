@@ -29,8 +29,11 @@ NORMAL, EVERY, LATE, SUSPECT = 0, 1, 2, 3
 """How a worker takes a line: its own; a day tick (every shard); a pending line let go before
 its card's issue (it must pay nothing); one that cannot be valid (it must decode as bad)."""
 
-Line: TypeAlias = tuple[int, bytes, int]
-"""(line number, bytes, how it is taken)."""
+Parsed: TypeAlias = tuple[str, dict[str, object]]
+"""A line's topic and value, as orjson read them."""
+Line: TypeAlias = tuple[int, bytes, int, Parsed | None]
+"""(line number, bytes, how it is taken, and its topic and value if the router read them:
+a worker then decodes the value without parsing the line again)."""
 
 
 class Conflict(Exception):
@@ -83,67 +86,68 @@ class Router:
 
     def route(self, number: int, line: bytes) -> Routed | None:
         """Where line `number` goes, or None if it waits for its card (or was bad)."""
-        value = _value(line)
-        if value is None:
-            return Routed(0, (number, line, SUSPECT))
-        topic, event = value
+        parsed = _value(line)
+        if parsed is None:
+            return Routed(0, (number, line, SUSPECT, None))
+        topic, event = parsed
         event_id = event.get("event_id")
         if type(event_id) is not str:
-            return Routed(0, (number, line, SUSPECT))
+            return Routed(0, (number, line, SUSPECT, None))
         if topic == "clock.days":
-            return self._tick(number, line, event_id)
+            return self._tick((number, line, EVERY, parsed), event_id)
         kind = event.get("type")
+        entry: Line = (number, line, NORMAL, parsed)
         if topic == "card.transactions" and kind in _CARD_TYPES:
-            return self._card_transaction(number, line, event_id, event, kind)
+            return self._card_transaction(entry, event_id, event, kind)
         if topic == "member.enrolment":
-            return self._enrolment(number, line, event_id, event, kind)
-        return Routed(0, (number, line, SUSPECT))
+            return self._enrolment(entry, event_id, event, kind)
+        return Routed(0, (number, line, SUSPECT, None))
 
     def leftovers(self) -> list[Line]:
         """Lines of cards never issued, in input order (they stay held)."""
-        lines = sorted(line for group in self.pending.values() for line in group.lines)
+        lines = sorted((line for group in self.pending.values() for line in group.lines),
+                       key=lambda line: line[0])
         self.pending.clear()
         return lines
 
-    def _tick(self, number: int, line: bytes, event_id: str) -> Routed:
+    def _tick(self, entry: Line, event_id: str) -> Routed:
         owner = self.events.get(event_id)
         if owner is not None and owner != ALL:
-            raise Conflict(number, "day tick with the event id of another shard's event")
+            raise Conflict(entry[0], "day tick with the event id of another shard's event")
         self.events[event_id] = ALL
-        return Routed(ALL, (number, line, EVERY))
+        return Routed(ALL, entry)
 
-    def _card_transaction(self, number: int, line: bytes, event_id: str,
-                          event: dict[str, object], kind: object) -> Routed | None:
+    def _card_transaction(self, entry: Line, event_id: str, event: dict[str, object],
+                          kind: object) -> Routed | None:
         card = event.get("card_id")
         purchase = event.get("transaction_id" if kind == "purchase" else
                              "original_transaction_id")
         if type(card) is not str or type(purchase) is not str:
-            return Routed(0, (number, line, SUSPECT))
+            return Routed(0, _suspect(entry))
         keys = [(self.events, event_id), (self.transactions, purchase), (self.cards, card)]
-        return self._place(number, line, keys, card, None)
+        return self._place(entry, keys, card, None)
 
-    def _enrolment(self, number: int, line: bytes, event_id: str, event: dict[str, object],
+    def _enrolment(self, entry: Line, event_id: str, event: dict[str, object],
                    kind: object) -> Routed | None:
         member = event.get("member_id")
         if type(member) is not str:
-            return Routed(0, (number, line, SUSPECT))
+            return Routed(0, _suspect(entry))
         if kind in _MEMBER_TYPES:
-            return self._place(number, line, [(self.events, event_id), (self.members, member)],
-                               None, member)
+            return self._place(entry, [(self.events, event_id), (self.members, member)], None,
+                               member)
         card = event.get("card_id")
         if type(card) is not str or not (kind == "card_issued" or kind in _CARD_STOPS):
-            return Routed(0, (number, line, SUSPECT))
+            return Routed(0, _suspect(entry))
         if kind == "card_issued":
-            return self._issue(number, line, event_id, card, member)
-        return self._place(number, line, [(self.events, event_id), (self.cards, card)], card,
-                           None)
+            return self._issue(entry, event_id, card, member)
+        return self._place(entry, [(self.events, event_id), (self.cards, card)], card, None)
 
-    def _issue(self, number: int, line: bytes, event_id: str, card: str,
-               member: str) -> Routed | None:
+    def _issue(self, entry: Line, event_id: str, card: str, member: str) -> Routed | None:
         group = self.cards.get(card)
         keys: list[Key] = [(self.events, event_id), (self.cards, card), (self.members, member)]
         if not isinstance(group, Pending):
-            return self._place(number, line, keys, None, member)
+            return self._place(entry, keys, None, member)
+        number = entry[0]
         shard = self._owner(number, [keys[0], keys[2]])
         if isinstance(shard, Pending):
             raise Conflict(number, "card issue tied to another card's pending lines")
@@ -152,10 +156,11 @@ class Router:
             table[key] = target
         del self.pending[group.card_id]
         self._claim(keys, target)
-        return Routed(target, (number, line, NORMAL), [(n, b, LATE) for n, b, _ in group.lines])
+        return Routed(target, entry, [(n, b, LATE, p) for n, b, _, p in group.lines])
 
-    def _place(self, number: int, line: bytes, keys: list[Key], card: str | None,
+    def _place(self, entry: Line, keys: list[Key], card: str | None,
                member: str | None) -> Routed | None:
+        number, line = entry[0], entry[1]
         owner = self._owner(number, keys)
         if owner is None and member is not None:
             owner = self._new_shard()
@@ -165,11 +170,11 @@ class Router:
             if owner is None:
                 assert card is not None
                 owner = self.pending[card] = Pending(card)
-            owner.lines.append((number, line, NORMAL))
+            owner.lines.append(entry)
             self._claim(keys, owner)
             return None
         self._claim(keys, owner)
-        return Routed(owner, (number, line, NORMAL))
+        return Routed(owner, entry)
 
     def _owner(self, number: int, keys: list[Key]) -> Owner | None:
         found: Owner | None = None
@@ -206,7 +211,12 @@ class Router:
         return False
 
 
-def _value(line: bytes) -> tuple[str, dict[str, object]] | None:
+def _suspect(entry: Line) -> Line:
+    """`entry` as a line that cannot be valid: the worker decodes it from its bytes."""
+    return entry[0], entry[1], SUSPECT, None
+
+
+def _value(line: bytes) -> Parsed | None:
     try:
         envelope = orjson.loads(line)
     except orjson.JSONDecodeError:

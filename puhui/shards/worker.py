@@ -1,4 +1,4 @@
-"""One shard: the engine over its own in-memory ledger, fed the lines the router sends it.
+"""One shard: the engine over its own in-memory ledger, deciding the lines routed to it.
 
 For each chunk it reports, in line order, every payout line with what the merge needs to
 replay the budgets (`Money`), the bad lines, and the lines where it cannot vouch for the
@@ -9,8 +9,8 @@ would have put it first) and the budget spent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from multiprocessing.queues import Queue
 from typing import Any, NamedTuple
 
@@ -23,10 +23,10 @@ from engine.outcome import Outcome
 from engine.periods import local_date
 from engine.state import Arrival, BudgetKey, HeldItem, HeldKey, Ledger
 from engine.trace import BudgetCheck
-from puhui.shards.route import EVERY, LATE, SUSPECT, Line
+from puhui.shards.route import ALL, EVERY, LATE, SUSPECT, Conflict, Line, Router
 from puhui.simulate import parse_line, rarer_collections
 from puhui.simulate_output import payout_line
-from schemas.decode import Invalid
+from schemas.decode import Invalid, decode_value
 
 
 class Money(NamedTuple):
@@ -53,6 +53,14 @@ class Chunk:
     money: list[Money] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
     doubtful: list[int] = field(default_factory=list)
+    end: int = 0
+    """The number after the chunk's last line (or the conflict's line)."""
+    read: int = 0
+    """Bytes of input routed so far."""
+    routed_bad: list[tuple[int, str]] = field(default_factory=list)
+    """Lines the router found bad in this chunk (shard 0 says; every router finds the same)."""
+    conflict: tuple[int, str] | None = None
+    """The line that ended the routing, and why (every router finds the same)."""
 
 
 @dataclass
@@ -72,8 +80,8 @@ class Shard:
 
     def take(self, chunk: int, lines: list[Line]) -> Chunk:
         done = Chunk(chunk, self.index)
-        for number, line, how in lines:
-            event = parse_line(line)
+        for number, line, how, parsed in lines:
+            event = parse_line(line) if parsed is None else decode_value(*parsed)
             if isinstance(event, Invalid):
                 if how != EVERY or self.index == 0:
                     done.bad.append((number, event.reason))
@@ -129,14 +137,45 @@ class Shard:
             self.held_since.setdefault(item.held_key, (number, position))
 
 
-def serve(index: int, catalogue: Catalogue, inbox: Connection, outbox: Queue[Any]) -> None:
-    """A worker process: take chunks from `inbox` until None, put results on `outbox`."""
-    shard = Shard(index, catalogue)
+def serve(index: int, shards: int, catalogue: Catalogue,
+          source: Callable[[], Iterable[tuple[int, bytes]]], size: int,
+          outbox: Queue[Any]) -> None:
+    """A worker process: route every line of `source()`, decide this shard's own, and put
+    each chunk's answer on `outbox`, then (unless a conflict ended it) the `Final`."""
+    shard, router = Shard(index, catalogue), Router(shards)
+    mine: list[Line] = []
+    chunk = count = read = 0
+    end = 1
+
+    def answer(lines: list[Line], conflict: tuple[int, str] | None = None) -> None:
+        nonlocal chunk
+        done = shard.take(chunk, lines)
+        done.end, done.read, done.conflict = end, read, conflict
+        if index == 0:
+            done.routed_bad = router.bad
+        router.bad = []
+        outbox.put(done)
+        lines.clear()
+        chunk += 1
+
     with rarer_collections():
-        while True:
-            message = inbox.recv()
-            if message is None:
-                outbox.put(shard.final())
+        for number, line in source():
+            try:
+                routed = router.route(number, line)
+            except Conflict as conflict:
+                end = number
+                answer(mine, (number, str(conflict)))
                 return
-            chunk, lines = message
-            outbox.put(shard.take(chunk, lines))
+            read += len(line)
+            end = number + 1
+            if routed is not None and (routed.shard == index or routed.shard == ALL):
+                mine.extend(routed.before)
+                mine.append(routed.line)
+            count += 1
+            if count == size:
+                answer(mine)
+                count = 0
+        leftovers = router.leftovers()
+        if count or leftovers:
+            answer(mine + leftovers if index == 0 else mine)
+        outbox.put(shard.final())

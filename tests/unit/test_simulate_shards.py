@@ -47,7 +47,7 @@ def _sharded(text: bytes, catalogue: Catalogue, shards: int = 2,
     def again() -> Iterator[tuple[int, bytes]]:
         return _numbered(io.BytesIO(text))
 
-    result = run_sharded(again(), again, catalogue, shards, out, lambda _: None, chunk)
+    result = run_sharded(again, catalogue, shards, out, lambda _: None, chunk)
     return out.getvalue(), result
 
 
