@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.catalogue import load_catalogue
+from puhui.generate import write_feed
 from puhui.simulate import simulate
+from puhui.synthetic.feed import FeedPlan
 from schemas.payouts import Payout
 
 MEMBER, CARD = "M1", "C1"
@@ -183,3 +188,20 @@ def test_collector_settings_are_restored_after_a_run() -> None:
     before = gc.get_threshold()
     _payouts(_invoke(FEED))
     assert gc.get_threshold() == before
+
+
+def test_a_file_shared_out_to_workers_gives_the_one_process_output(tmp_path: Path) -> None:
+    """`puhui simulate --processes 2` as a process: each worker opens the file itself (a
+    forked worker sharing the file's offset with another would skip or repeat lines)."""
+    feed = tmp_path / "feed.jsonl"
+    with feed.open("wb") as out:
+        write_feed(FeedPlan(members=600, cards=500, days=3, start_date=date(2027, 2, 5),
+                            seed=5), out)
+    outputs = [subprocess.run([sys.executable, "-m", "puhui", "simulate", str(feed),
+                               "--processes", processes, "--summary"],
+                              capture_output=True, check=True)
+               for processes in ("1", "2")]
+    one, two = outputs
+    assert one.stdout.count(b"\n") > 100  # it paid
+    assert two.stdout == one.stdout
+    assert two.stderr == one.stderr
