@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
 from puhui.synthetic.population import Line
 from schemas.topics import CARD_TRANSACTIONS, CLOCK_DAYS, MEMBER_ENROLMENT, PARTITIONS
+from services.runtime.partitions import default_partition
 
 Phase = list[Line]
 CST = timezone(timedelta(hours=8))
@@ -43,8 +42,7 @@ SHOPS = (("4111", (150, 600)), ("4111", (150, 600)), ("4131", (800, 4_000)),
 
 def partition_of(topic: str, key: str) -> int:
     """The partition Kafka's default partitioner gives `key` on `topic`."""
-    hashed: int = murmur2(key.encode())
-    return (hashed & 0x7FFFFFFF) % PARTITIONS[topic]
+    return default_partition(key, PARTITIONS[topic])
 
 
 @dataclass

@@ -29,10 +29,9 @@ from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
 from puhui.synthetic.ids import event_id
 from puhui.synthetic.timing import stamp
+from services.runtime.partitions import default_partition
 
 FRIDAY = date(2027, 3, 5)
 CARD_PARTITIONS = 8
@@ -71,8 +70,7 @@ EXPECTED = (
 
 
 def partition_of(card: str) -> int:
-    hashed: int = murmur2(card.encode())
-    return (hashed & 0x7FFFFFFF) % CARD_PARTITIONS
+    return default_partition(card, CARD_PARTITIONS)
 
 
 class _Feed:

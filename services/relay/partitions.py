@@ -1,23 +1,15 @@
 """Which partition an outbox message goes to: chosen by the relay, as Kafka's default would.
 
 The relay names the partition of every record itself, so that after a crash it knows where
-each pending message would have gone. A keyed message goes where Kafka's default partitioner
-(murmur2 of the key, Java's and aiokafka's) sends it, so keys land on the partitions they
-always did; a message without a key (a dead letter of a message that had none) goes by its
-row's id plus its index in the row.
+each pending message would have gone. A keyed message goes where Kafka's default
+partitioner (murmur2 of the key, Java's and aiokafka's: `services.runtime.partitions`)
+sends it, so keys land on the partitions they always did; a message without a key (a dead
+letter of a message that had none) goes by its row's id plus its index in the row.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from aiokafka.partitioner import murmur2
-
-
-@lru_cache(maxsize=65_536)
-def _hashed(key: bytes) -> int:
-    # a batch publishes a member's payout and its audit record under the same key
-    return int(murmur2(key)) & 0x7FFFFFFF
+from services.runtime.partitions import default_partition
 
 
 def partition_for(key: bytes | None, spread: int, partitions: int) -> int:
@@ -25,4 +17,4 @@ def partition_for(key: bytes | None, spread: int, partitions: int) -> int:
     (its outbox row's id plus its index)."""
     if key is None:
         return spread % partitions
-    return _hashed(key) % partitions
+    return default_partition(key, partitions)

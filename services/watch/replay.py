@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 import orjson
-from aiokafka.partitioner import murmur2
 
 from engine.catalogue import load_catalogue
 from schemas.card_transactions import CardTransaction
 from schemas.decode import Invalid, decode_value
 from schemas.payouts import Payout
 from schemas.signals import Signal
+from services.runtime.partitions import default_partition
 from services.watch.config import Watched, load_rules
 from services.watch.domain.paid import PaidSide, Pairing
 from services.watch.domain.swipe import Swipe
@@ -35,52 +36,42 @@ from services.watch.service_layer.watch import (
 )
 
 Line = tuple[str, dict[str, object]]
+V = TypeVar("V")
 PARTITIONS = 8
 """Of `card.transactions` and of the join topic, both 8."""
 
 
 def partition_of(key: str) -> int:
     """The partition Kafka's own (murmur2) partitioner gives `key`."""
-    hashed: int = murmur2(key.encode())
-    return (hashed & 0x7FFFFFFF) % PARTITIONS
+    return default_partition(key, PARTITIONS)
 
 
-class MemoryTallies:
-    """A windowed table in a dict: the unit tier's stand-in for a faust table."""
+class MemoryTable(Generic[V]):
+    """A windowed table in a dict: the unit tier's stand-in for a faust table of tallies or
+    of the join's pairings (`empty` makes the value of a key not seen yet)."""
 
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, tuple[float, float]], Tally] = {}
+    def __init__(self, empty: Callable[[], V]) -> None:
+        self.empty = empty
+        self.data: dict[tuple[str, tuple[float, float]], V] = {}
 
-    def get(self, key: str, window: Window) -> Tally:
-        return self.data.get((key, window.key), Tally())
+    def get(self, key: str, window: Window) -> V:
+        found = self.data.get((key, window.key))
+        return self.empty() if found is None else found
 
-    def put(self, key: str, window: Window, tally: Tally) -> None:
-        self.data[(key, window.key)] = tally
-
-
-class MemoryPairings:
-    """The join's table in a dict."""
-
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, tuple[float, float]], Pairing] = {}
-
-    def get(self, key: str, window: Window) -> Pairing:
-        return self.data.get((key, window.key), Pairing())
-
-    def put(self, key: str, window: Window, pairing: Pairing) -> None:
-        self.data[(key, window.key)] = pairing
+    def put(self, key: str, window: Window, value: V) -> None:
+        self.data[(key, window.key)] = value
 
 
 class Replay:
     def __init__(self, watched: Watched) -> None:
         self.watched = watched
         self.signals: list[Signal] = []
-        self.velocity = MemoryTallies()
-        self.merchant = MerchantTables(MemoryTallies(), MemoryTallies(), MemoryTallies(),
-                                       MemoryTallies())
+        self.velocity = MemoryTable(Tally)
+        self.merchant = MerchantTables(MemoryTable(Tally), MemoryTable(Tally),
+                                       MemoryTable(Tally), MemoryTable(Tally))
         self.cards = CardWatch(watched, self.velocity, self._record)
         self.merchants = MerchantWatch(watched, self.merchant, self._record)
-        self.join = PaidJoin(MemoryPairings())
+        self.join = PaidJoin(MemoryTable(Pairing))
         self.join_offsets: Counter[int] = Counter()
         self.seen: Counter[str] = Counter()
         """Swipes at subsidised categories, payouts on purchases, and their pairs."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.partitioner import DefaultPartitioner
 
 from services.relay.partitions import partition_for
+from services.runtime.partitions import default_partition
 
 
 def test_keyed_rows_land_where_the_default_partitioner_puts_them() -> None:
@@ -22,3 +23,10 @@ def test_the_partitions_kafkas_java_client_chooses() -> None:
 
 def test_rows_without_a_key_spread_by_outbox_id() -> None:
     assert [partition_for(None, i, 4) for i in range(6)] == [0, 1, 2, 3, 0, 1]
+
+
+def test_a_text_key_lands_where_its_utf8_bytes_do() -> None:
+    """The watch's replay and the synthetic feeds pass card and merchant ids as text."""
+    default = DefaultPartitioner()
+    for key in ("C-000123", "M00000001", "会员"):
+        assert default_partition(key, 8) == default(key.encode(), list(range(8)), [])

@@ -13,7 +13,7 @@ from engine.catalogue import load_catalogue
 from puhui.synthetic.planted import BUSY_CINEMA, EXPECTED, FRIDAY, UNPAID_SHOP, planted_week
 from services.watch.config import load_rules
 from services.watch.domain.windows import DAY, local_seconds
-from services.watch.replay import MemoryTallies, Replay
+from services.watch.replay import MemoryTable, Replay
 
 Week = list[tuple[str, dict[str, object]]]
 
@@ -38,8 +38,8 @@ def test_each_planted_pattern_raises_one_signal_with_its_figures(ran: Replay) ->
 
 def test_the_busy_friday_cinema_is_busy_and_raises_nothing(ran: Replay) -> None:
     run = ran
-    assert isinstance(run.merchant.burst, MemoryTallies)
-    assert isinstance(run.merchant.day, MemoryTallies)
+    assert isinstance(run.merchant.burst, MemoryTable)
+    assert isinstance(run.merchant.day, MemoryTable)
     burst = run.merchant.burst.data
     friday = [t.purchases for (key, _), t in burst.items() if key == BUSY_CINEMA[0]]
     # its Friday evening windows hold more than min_purchases: only the baseline keeps it quiet
@@ -71,8 +71,8 @@ def test_a_replayed_swipe_counts_once_and_raises_nothing_again(week: Week) -> No
     asyncio.run(twice())
     purchases = [v for t, v in week if t == "card.transactions" and v["type"] == "purchase"]
     paid = {v["transaction_id"] for t, v in week if t == "payouts"}
-    assert isinstance(run.merchant.day, MemoryTallies)
-    assert isinstance(run.merchant.paid_day, MemoryTallies)
+    assert isinstance(run.merchant.day, MemoryTable)
+    assert isinstance(run.merchant.paid_day, MemoryTable)
     assert sum(t.purchases for t in run.merchant.day.data.values()) == len(purchases)
     assert sum(t.purchases for t in run.merchant.paid_day.data.values()) == \
         sum(1 for v in purchases if v["transaction_id"] in paid)
@@ -83,13 +83,13 @@ def test_only_purchases_paid_a_subsidy_count_as_a_burst(week: Week) -> None:
     same week without its payouts raises no burst and no card velocity at all."""
     ran = Replay(load_rules(load_catalogue()))
     asyncio.run(ran.run(week))
-    assert isinstance(ran.merchant.burst, MemoryTallies)
+    assert isinstance(ran.merchant.burst, MemoryTable)
     assert not [s for s in ran.signals if s.key == UNPAID_SHOP[0]]
     afternoon = local_seconds(datetime.fromisoformat(f"{FRIDAY}T14:00:00+08:00"))
     counted = {w[0]: t.purchases for (key, w), t in ran.merchant.burst.data.items()
                if key == UNPAID_SHOP[0] and w[0] >= afternoon}
     assert counted == {}  # its 40 swipes that afternoon: no subsidy, no count
-    assert isinstance(ran.merchant.day, MemoryTallies)
+    assert isinstance(ran.merchant.day, MemoryTable)
     friday = {t.purchases for (key, w), t in ran.merchant.day.data.items()
               if key == UNPAID_SHOP[0] and w[0] == afternoon - 14 * 3600}
     assert friday == {45}  # but all of its purchases are seen: 5 ordinary, 40 planted
