@@ -57,6 +57,7 @@ from services.runtime.errors import TransientFailure
 from services.watch.adapters.tables import (
     BatchTable,
     BulkChangelog,
+    ExpiringTable,
     hopping_table,
     pairings,
     tallies,
@@ -152,7 +153,7 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record, counte
         datadir=str(settings.state_dir), topic_partitions=PARTITIONS[CARD_TRANSACTIONS],
         topic_replication_factor=1, web_enabled=False, consumer_auto_offset_reset="earliest",
         broker_max_poll_records=16, stream_buffer_maxsize=16, producer_acks=-1,
-        table_standby_replicas=0,
+        table_standby_replicas=0, Table=ExpiringTable,
         # a watch killed and started again rejoins its group in seconds, not a minute
         broker_session_timeout=10.0, broker_heartbeat_interval=2.0)
     to_merchants, to_cards, to_join = (
