@@ -1,11 +1,10 @@
 """The watch's windowed faust tables, behind the service layer's `Tallies` and `Pairings`.
 
 Each is a faust windowed table (tumbling or hopping) in memory, backed by its changelog topic
-on the broker: a restarted watch reads the changelog back before it consumes again, and
-faust expires a window `expires` after its end. Windows are addressed by their own range,
-which is the key faust gives them (the range in UTC seconds, so that faust's expiry, which
-compares it with the wall clock, keeps a window exactly as long as asked; `domain.windows`
-keeps Shanghai wall time).
+on the broker: a restarted watch reads the changelog back before it consumes again, and a
+window expires `expires` after its end by the events' own time (`ExpiringTable`). Windows
+are addressed by their own range, which is the key faust gives them (the range in UTC
+seconds; `domain.windows` keeps Shanghai wall time).
 
 A message of the watch's internal topics carries a batch of swipes. What the batch changes is
 kept in a `Batch` and written once per (key, window) when the batch is done
@@ -21,6 +20,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from heapq import heappop
 from typing import Any, Generic, TypeVar
 
 import faust
@@ -110,15 +110,33 @@ class BulkChangelog:
 
 
 class ExpiringTable(faust.Table[Any, Any]):
-    """faust's `Table`, except that a window read back from the changelog expires too.
+    """faust's `Table`, with windows that expire by the events' own time, recovered ones too.
 
-    faust-streaming 0.15's recovery puts each changelog record into the store
-    (`apply_changelog_batch`) without the expiry bookkeeping a write gets
-    (`_maybe_set_key_ttl`, which `BulkChangelog.flush` also calls only for a key not in the
-    store yet), so a window recovered when the watch started was kept until it stopped: a
-    restarted watch's tables only grew. Used as the app's `Table` class (faust's documented
-    setting).
+    - **By event time.** faust-streaming 0.15 drops a window `expires` after its end by the
+      wall clock (`time.time()` in `_del_old_keys`): a watch that lags by more than that
+      loses windows it is still counting, and a feed dated ahead of the clock (the bench's
+      2027 card day) expires nothing at all. Here each partition has a clock of its own, the
+      start of the latest window booked in it (no event of that window came before it, so
+      the clock never runs ahead of the events), as Kafka Streams keeps its stream time.
+      One outlier cannot push it far: a window booked moves the clock by at most `expires`
+      (an event dated 2099 then drops only windows that had already ended). A partition
+      that receives nothing keeps what it has.
+    - **Recovered windows.** Recovery puts each changelog record into the store
+      (`apply_changelog_batch`) without the expiry bookkeeping a write gets
+      (`_maybe_set_key_ttl`, which `BulkChangelog.flush` also calls only for a key not in
+      the store yet), so a window recovered when the watch started was kept until it
+      stopped; here it is booked, and moves its partition's clock, like one written.
+
+    Used as the app's `Table` class (faust's documented setting). No tombstone is written
+    when a window expires (faust writes none either): a restart reads it back and the next
+    clean-up drops it again. faust's `on_window_close` callback is not called (the watch
+    sets none).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event_clock: dict[int, float] = {}
+        """Per partition, in UTC seconds: the start of the latest window booked in it."""
 
     def apply_changelog_batch(self, batch: Any) -> None:
         events = list(batch)
@@ -132,6 +150,29 @@ class ExpiringTable(faust.Table[Any, Any]):
             partition = event.message.partition
             if key not in self._partition_timestamp_keys.get((partition, key[1][1]), ()):
                 self._maybe_set_key_ttl(key, partition)
+
+    def _maybe_set_key_ttl(self, key: Any, partition: int) -> None:
+        super()._maybe_set_key_ttl(key, partition)
+        window = self.window
+        if window is None or window.expires is None:
+            return
+        start = key[1][0]
+        clock = self.event_clock.get(partition)
+        self.event_clock[partition] = start if clock is None else \
+            max(clock, min(start, clock + window.expires))
+
+    async def _del_old_keys(self) -> None:
+        """What faust's clean-up timer runs (every `table_cleanup_interval`)."""
+        window = self.window
+        assert window is not None
+        for partition, ends in self._partition_timestamps.items():
+            clock = self.event_clock.get(partition)
+            if clock is None:
+                continue
+            while ends and window.stale(ends[0], clock):
+                end = heappop(ends)
+                for key in self._partition_timestamp_keys.pop((partition, end), ()):
+                    self.data.pop(key, None)
 
 
 def tallies(table: Any) -> BatchTable[Tally]:
