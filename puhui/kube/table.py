@@ -82,10 +82,10 @@ SIZING: dict[str, Sizing] = {
     # audit and relay: 82 and 92 MB in the default run of 2026-12-02 12:24 (docs/bench.md)
     "audit": Sizing(cpu_millicores=150, memory_request_mi=104, peak_rss_mb=82),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=92),
-    # services/watch: peak RSS 515 MB and 187 µs CPU per card event in the default
-    # `puhui bench` card day (300,020 events) of 2026-12-02 12:24 (docs/bench.md); its
-    # tables grow with the day's keys (advice, not money)
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=640, peak_rss_mb=515),
+    # services/watch: peak RSS 588 MB and 271 µs CPU per card event in `puhui bench
+    # --full-day` (777,755 card events) of 2026-12-03 (docs/bench.md); its join keeps 3 days
+    # of purchases, so a live watch needs more, not measured (advice, not money)
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=768, peak_rss_mb=588),
 }
 
 
