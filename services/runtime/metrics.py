@@ -62,6 +62,7 @@ class ServiceMetrics:
     budget_fen: Gauge
     budget_left_fen: Gauge
     signals: Counter
+    watch_table_entries: Gauge
     _lag_partitions: set[tuple[str, str]] = field(default_factory=set)
     _budget_years: set[tuple[str, str]] = field(default_factory=set)
 
@@ -127,6 +128,10 @@ class ServiceMetrics:
                                   ["programme", "year"], registry=reg),
             signals=Counter("puhui_signals", "Signals of possible subsidy abuse raised (watch)",
                             ["rule"], registry=reg),
+            watch_table_entries=Gauge(
+                "puhui_watch_table_entries",
+                "Windows the watch keeps in memory, one per key and window, per table (watch)",
+                ["table"], registry=reg),
         )
 
     def dead_lettered(self, topic: str, kind: str) -> None:

@@ -82,11 +82,20 @@ def build(options: WatchOptions, metrics: ServiceMetrics, pool: asyncpg.Pool,
     app = build_app(stream_settings(options), options.watched, record, counters, broker)
 
     async def started() -> None:
+        count_entries(app, metrics)
         metrics.up.labels("watch").set(1)
 
     app.task(started)
 
     return app
+
+
+def count_entries(app: faust.App, metrics: ServiceMetrics) -> None:
+    """`puhui_watch_table_entries` per table, read when scraped: what the watch's memory
+    grows with. Its store is made here, on the worker's loop, before the metrics thread can
+    read it (faust makes a table's store when it is first asked for)."""
+    for name, table in app.tables.items():
+        metrics.watch_table_entries.labels(name).set_function(table.data.__len__)
 
 
 def stream_settings(options: WatchOptions) -> StreamSettings:
