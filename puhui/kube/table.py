@@ -83,9 +83,11 @@ SIZING: dict[str, Sizing] = {
     "audit": Sizing(cpu_millicores=150, memory_request_mi=104, peak_rss_mb=82),
     "relay": Sizing(cpu_millicores=125, memory_request_mi=112, peak_rss_mb=92),
     # services/watch: peak RSS 588 MB and 271 µs CPU per card event in `puhui bench
-    # --full-day` (777,755 card events) of 2026-12-03 (docs/bench.md); its join keeps 3 days
-    # of purchases, so a live watch needs more, not measured (advice, not money)
-    "watch": Sizing(cpu_millicores=250, memory_request_mi=768, peak_rss_mb=588),
+    # --full-day` (777,755 card events, one day) of 2026-12-03 (docs/bench.md). Requested
+    # for what a live watch is projected to need, not measured: its join keeps a day's
+    # pairings until 3 days after that day, so up to four days of them, 4 × (588 − 82 MB at
+    # start) + 82 ≈ 2.1 GB, with a quarter to spare (advice, not money)
+    "watch": Sizing(cpu_millicores=250, memory_request_mi=2560, peak_rss_mb=588),
 }
 
 
