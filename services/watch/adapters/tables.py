@@ -119,8 +119,9 @@ class ExpiringTable(faust.Table[Any, Any]):
       start of the latest window booked in it (no event of that window came before it, so
       the clock never runs ahead of the events), as Kafka Streams keeps its stream time.
       One outlier cannot push it far: a window booked moves the clock by at most `expires`
-      (an event dated 2099 then drops only windows that had already ended). A partition
-      that receives nothing keeps what it has.
+      (an event dated 2099 then drops only windows that had already ended); faust's own
+      `_partition_latest_timestamp` (the latest window end, uncapped) would let it run
+      ahead. A partition that receives nothing keeps what it has.
     - **Recovered windows.** Recovery puts each changelog record into the store
       (`apply_changelog_batch`) without the expiry bookkeeping a write gets
       (`_maybe_set_key_ttl`, which `BulkChangelog.flush` also calls only for a key not in
