@@ -79,6 +79,8 @@ class Merge:
         line = item.line
         if item.budget_left is not None:
             left = max(0, self.budgets[item.programme] - spent)
+            if item.exact and left != item.budget_left:  # never, unless the shards disagree
+                raise Diverged(item.number, f"the {item.programme} budget read differently")
             if left < item.amount_fen:
                 raise Diverged(item.number, f"the {item.programme} budget binds")
             if left != item.budget_left:

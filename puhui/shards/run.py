@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from engine.catalogue import Catalogue
 from engine.simulator import Simulator
 from engine.state import BudgetKey, HeldItem
+from puhui.shards.budgets import SharedSpend
 from puhui.shards.merge import Diverged, Merge
 from puhui.shards.worker import Chunk, Final, Money, serve
 from puhui.simulate import parse_line, run
@@ -54,9 +55,11 @@ class _Workers:
         self.outbox: Any = context.Queue()
         self.shards = shards
         self.processes: list[BaseProcess] = []
+        shared = SharedSpend(shards, catalogue)  # mapped here, so that every worker shares it
         for index in range(shards):
             process = context.Process(
-                target=serve, args=(index, shards, catalogue, source, chunk, self.outbox),
+                target=serve, args=(index, shards, catalogue, source, chunk, self.outbox,
+                                    shared),
                 daemon=True, name=f"puhui-shard-{index}")
             process.start()
             self.processes.append(process)

@@ -2,9 +2,10 @@
 
 For each chunk it reports, in line order, every payout line with what the merge needs to
 replay the budgets (`Money`), the bad lines, and the lines where it cannot vouch for the
-result (`doubtful`: a budget that cut or denied here, a let-go pending line that paid, a line
-the router thought bad that was not). At the end: what is still held (with where one process
-would have put it first) and the budget spent.
+result (`doubtful`: a budget not read exactly that cut or denied here, a let-go pending line
+that paid, a line the router thought bad that was not). At the end: what is still held (with
+where one process would have put it first) and the budget spent. A purchase programme's
+budget is read exactly across shards from the line where it could bind (`budgets.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from engine.outcome import Outcome
 from engine.periods import local_date
 from engine.state import Arrival, BudgetKey, HeldItem, HeldKey, Ledger
 from engine.trace import BudgetCheck
+from puhui.shards.budgets import DONE, Ceiling, SeenSpend, SharedSpend, Spend
 from puhui.shards.route import ALL, EVERY, LATE, SUSPECT, Conflict, Line, Router
 from puhui.simulate import parse_line, rarer_collections
 from puhui.simulate_output import payout_line
@@ -44,6 +46,8 @@ class Money(NamedTuple):
     amount_fen: int
     budget_left: int | None
     """For a payout: the budget left before it, as this shard saw it."""
+    exact: bool
+    """Whether that was read exactly (the whole budget's figure, not this shard's)."""
 
 
 @dataclass
@@ -72,36 +76,49 @@ class Final:
 
 
 class Shard:
-    def __init__(self, index: int, catalogue: Catalogue) -> None:
+    def __init__(self, index: int, catalogue: Catalogue, spend: Spend,
+                 exact_from: dict[str, int]) -> None:
         self.index = index
         self.catalogue = catalogue
-        self.ledger = Ledger()
+        self.spend = spend
+        self.seen = SeenSpend(exact_from, spend,
+                              {p.name: p.yearly_budget_fen for p in catalogue.programmes})
+        self.ledger = Ledger(budget_spent=self.seen)
         self.held_since: dict[HeldKey, tuple[int, int]] = {}
+        self.at = 0
+        """The line being decided in one process's order (a pending line let go before its
+        card's issue is decided there, at the issue's place)."""
 
-    def take(self, chunk: int, lines: list[Line]) -> Chunk:
-        done = Chunk(chunk, self.index)
-        for number, line, how, parsed in lines:
-            event = parse_line(line) if parsed is None else decode_value(*parsed)
-            if isinstance(event, Invalid):
-                if how != EVERY or self.index == 0:
-                    done.bad.append((number, event.reason))
-                continue
-            if how == SUSPECT:
-                done.doubtful.append(number)
-            outcome = decide(event, self.ledger, self.catalogue, Arrival("", 0, number))
-            if outcome.holds_added or outcome.holds_released:
-                self._track_holds(number, outcome)
-            apply(self.ledger, outcome)
-            self._report(number, how, outcome, done)
-        return done
+    def take(self, done: Chunk, entry: Line) -> None:
+        """Decide one line (in one process's order) into the chunk's answer `done`."""
+        number, line, how, parsed = entry
+        event = parse_line(line) if parsed is None else decode_value(*parsed)
+        if isinstance(event, Invalid):
+            if how != EVERY or self.index == 0:
+                done.bad.append((number, event.reason))
+            return
+        if how == SUSPECT:
+            done.doubtful.append(number)
+        seen = self.seen
+        self.at = at = max(self.at, number)
+        self.spend.progress(at)
+        seen.reading_at, seen.every, seen.unsure = at, how == EVERY, False
+        outcome = decide(event, self.ledger, self.catalogue, Arrival("", 0, number))
+        seen.reading_at = None
+        if seen.unsure or not self.spend.log(at, outcome.budget):
+            done.doubtful.append(number)
+        if outcome.holds_added or outcome.holds_released:
+            self._track_holds(number, outcome)
+        apply(self.ledger, outcome)
+        self._report(number, how, outcome, done)
 
     def final(self) -> Final:
         held = [(self.held_since[key], list(items)) for key, items in self.ledger.held.items()]
-        return Final(self.index, held, dict(self.ledger.budget_spent))
+        return Final(self.index, held, dict(self.seen.items()))
 
     def _report(self, number: int, how: int, outcome: Outcome, done: Chunk) -> None:
         for order, decision in enumerate(outcome.decisions):
-            if decision.reason == BUDGET_EXHAUSTED:
+            if decision.reason == BUDGET_EXHAUSTED and not self._exact(decision.programme, how):
                 done.doubtful.append(number)
             if isinstance(decision, Paid | ClawedBack):
                 if how == LATE:
@@ -124,7 +141,12 @@ class Shard:
             budget_year = purchase.budget_year
         return Money(number, decision.member_id if how == EVERY else order,
                      payout_line(decision), decision.member_id, decision.programme, year,
-                     budget_year, decision.amount_fen, left)
+                     budget_year, decision.amount_fen, left,
+                     left is not None and self._exact(decision.programme, how))
+
+    def _exact(self, programme: str | None, how: int) -> bool:
+        """Whether `programme`'s budget was read exactly for the line being decided."""
+        return how != EVERY and programme is not None and self.seen.exact(programme, self.at)
 
     def _track_holds(self, number: int, outcome: Outcome) -> None:
         """Keep when each held key was (last) added, as `apply` orders `ledger.held`."""
@@ -139,43 +161,77 @@ class Shard:
 
 def serve(index: int, shards: int, catalogue: Catalogue,
           source: Callable[[], Iterable[tuple[int, bytes]]], size: int,
-          outbox: Queue[Any]) -> None:
+          outbox: Queue[Any], shared: SharedSpend) -> None:
     """A worker process: route every line of `source()`, decide this shard's own, and put
     each chunk's answer on `outbox`, then (unless a conflict ended it) the `Final`."""
-    shard, router = Shard(index, catalogue), Router(shards)
-    mine: list[Line] = []
-    chunk = count = read = 0
-    end = 1
+    spend, ceiling, router = shared.spend(index), Ceiling(catalogue), Router(shards)
+    try:
+        _serve(index, Shard(index, catalogue, spend, ceiling.exact_from), router, ceiling,
+               source, size, outbox)
+    finally:
+        spend.progress(DONE)  # no shard waits for this one any more
 
-    def answer(lines: list[Line], conflict: tuple[int, str] | None = None) -> None:
-        nonlocal chunk
-        done = shard.take(chunk, lines)
+
+def _serve(index: int, shard: Shard, router: Router, ceiling: Ceiling,
+           source: Callable[[], Iterable[tuple[int, bytes]]], size: int,
+           outbox: Queue[Any]) -> None:
+    """Each line is decided as soon as it is routed (not a chunk at a time), so that this
+    shard's progress follows its reading and another shard reading a budget exactly waits
+    for as few lines as can be."""
+    chunk = count = read = 0
+    done = Chunk(0, index)
+
+    def answer(end: int, conflict: tuple[int, str] | None = None) -> None:
+        nonlocal chunk, done
         done.end, done.read, done.conflict = end, read, conflict
         if index == 0:
             done.routed_bad = router.bad
         router.bad = []
         outbox.put(done)
-        lines.clear()
         chunk += 1
+        done = Chunk(chunk, index)
 
+    spend = shard.spend
+    end = 1
     with rarer_collections():
         for number, line in source():
             try:
                 routed = router.route(number, line)
             except Conflict as conflict:
-                end = number
-                answer(mine, (number, str(conflict)))
+                answer(number, (number, str(conflict)))
                 return
             read += len(line)
             end = number + 1
-            if routed is not None and (routed.shard == index or routed.shard == ALL):
-                mine.extend(routed.before)
-                mine.append(routed.line)
+            if routed is not None:
+                for entry in routed.before:
+                    ceiling.count(number, entry[3])
+                ceiling.count(number, routed.line[3])
+                if routed.shard not in (index, ALL) and _refund(routed.line):
+                    spend.refund_routed(routed.shard, number)
+                if routed.shard == index or routed.shard == ALL:
+                    for entry in routed.before:
+                        shard.take(done, entry)
+                    shard.take(done, routed.line)
+            # every line of this shard up to here is decided (one waiting for its card's
+            # issue pays nothing until then)
+            spend.progress(end)
             count += 1
             if count == size:
-                answer(mine)
+                answer(end)
                 count = 0
         leftovers = router.leftovers()
+        if index == 0:
+            for entry in leftovers:
+                shard.take(done, entry)
         if count or leftovers:
-            answer(mine + leftovers if index == 0 else mine)
+            answer(end)
         outbox.put(shard.final())
+
+
+def _refund(entry: Line) -> bool:
+    """Whether a line may be a refund or reversal (one the router could not read may)."""
+    parsed = entry[3]
+    return parsed is None or parsed[1].get("type") in _REFUNDS
+
+
+_REFUNDS = frozenset({"refund", "reversal"})
