@@ -18,7 +18,7 @@ import orjson
 from pydantic import AwareDatetime, TypeAdapter
 
 from engine.decisions import ClawedBack, Decision, Paid, audit_fields
-from engine.trace import Trace
+from engine.trace import BudgetCheck, Step, Trace
 from schemas.audit import AuditRecord
 
 JsonObject = dict[str, Any]
@@ -48,6 +48,32 @@ def dumps(value: JsonObject | list[JsonObject]) -> bytes:
 def trace_value(trace: Trace) -> list[JsonObject]:
     """The `trace` of a payout or audit record (`TraceStep`s), as JSON values."""
     return [step.to_value() for step in trace]
+
+
+STEPS_KEPT = 1 << 14
+"""How many steps' JSON `trace_json` keeps (a few MB; once full it keeps no more)."""
+_STEP_JSON: dict[tuple[type, Step], bytes] = {}
+
+
+def trace_json(trace: Trace) -> bytes:
+    """`dumps(trace_value(trace))`, each step written once and kept: the same steps come
+    again and again (a programme's match and base amount, a limit with 3 of 10 rides used),
+    so a step's bytes are looked up rather than built. A budget step (the budget left
+    changes with every payout) is written each time."""
+    return b"[" + b",".join([_step_json(step) for step in trace]) + b"]"
+
+
+def _step_json(step: Step) -> bytes:
+    kind = type(step)
+    if kind is BudgetCheck:
+        return orjson.dumps(step.to_value(), option=_OPTIONS)
+    key = (kind, step)  # two kinds of step can be equal tuples: the kind is in the key
+    found = _STEP_JSON.get(key)
+    if found is None:
+        found = orjson.dumps(step.to_value(), option=_OPTIONS)
+        if len(_STEP_JSON) < STEPS_KEPT:
+            _STEP_JSON[key] = found
+    return found
 
 
 def payout_value(decision: Paid | ClawedBack, trace: WrittenTrace) -> JsonObject:

@@ -9,6 +9,8 @@ is refused here too. `tests/unit/test_simulate_output.py` holds the two byte-equ
 
 from __future__ import annotations
 
+import orjson
+
 from engine import wire
 from engine.decisions import ClawedBack, Paid
 from schemas.payouts import Payout
@@ -18,7 +20,7 @@ _PAYOUT_JSON = Payout.__pydantic_serializer__
 
 def payout_line(decision: Paid | ClawedBack) -> bytes:
     """One payout or clawback as a JSON line in the `payouts` format."""
-    value = wire.payout_value(decision, wire.trace_value(decision.trace))
+    value = wire.payout_value(decision, orjson.Fragment(wire.trace_json(decision.trace)))
     return wire.dumps(value) + b"\n"
 
 

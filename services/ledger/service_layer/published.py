@@ -48,7 +48,7 @@ def payouts_of(decisions: Sequence[Decision]) -> list[PublishedPayout]:
     found = []
     for decision in decisions:
         if isinstance(decision, Paid | ClawedBack):
-            trace = wire.dumps(wire.trace_value(decision.trace))
+            trace = wire.trace_json(decision.trace)
             value = wire.payout_value(decision, orjson.Fragment(trace))
             found.append(PublishedPayout(
                 value["payout_id"], value["member_id"], value["programme"],
@@ -65,8 +65,8 @@ def outbox_messages(decisions: Sequence[Decision],
     traces = iter(p.trace_json for p in money)
     for decision in decisions:
         key = (decision.member_id or decision.source_event_id).encode()
-        trace: wire.WrittenTrace = orjson.Fragment(next(traces)) \
-            if isinstance(decision, Paid | ClawedBack) else wire.trace_value(decision.trace)
+        trace = orjson.Fragment(next(traces) if isinstance(decision, Paid | ClawedBack)
+                                else wire.trace_json(decision.trace))
         messages.append(OutboxMessage(audit.TOPIC, key,
                                       wire.dumps(wire.audit_value(decision, trace))))
     return messages

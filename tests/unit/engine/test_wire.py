@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -69,3 +71,25 @@ def test_fields_come_in_the_models_order() -> None:
 @given(st.text())
 def test_derived_ids_are_uuid5(name: str) -> None:
     assert uuid5_text(name) == str(uuid.uuid5(PUHUI_NAMESPACE, name))
+
+
+@given(traces)
+def test_a_trace_written_from_kept_steps_is_the_same_bytes(trace: tuple[Any, ...]) -> None:
+    assert wire.trace_json(trace) == wire.dumps(wire.trace_value(trace))
+    assert wire.trace_json(trace) == wire.trace_json(trace)  # the second time from kept steps
+
+
+def test_steps_of_two_kinds_that_are_equal_tuples_are_kept_apart() -> None:
+    matched, checked = Matched("cinema", "purchase at mcc 7832"), Checked("cinema",
+                                                                         "purchase at mcc 7832")
+    assert matched == checked  # as tuples
+    assert wire.trace_json((matched,)) != wire.trace_json((checked,))
+    assert wire.trace_json((checked,)) == wire.dumps(wire.trace_value((checked,)))
+
+
+def test_steps_stop_being_kept_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wire, "_STEP_JSON", {})
+    monkeypatch.setattr(wire, "STEPS_KEPT", 2)
+    steps = tuple(BaseAmount("fixed", n) for n in range(1, 6))
+    assert wire.trace_json(steps) == wire.dumps(wire.trace_value(steps))
+    assert len(wire._STEP_JSON) == 2
