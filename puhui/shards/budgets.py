@@ -10,13 +10,14 @@ the line where that sum first exceeds the yearly budget, no payout of the progra
 cut by it; from that line on, a shard reads the programme's budget exactly.
 
 Reading it exactly is `Spend.others_before`: what every other shard spent on that budget
-in the lines before this one, in the order one process decides them. Each shard logs its
-budget deltas (line, programme, year, fen) to memory shared with the others (`SharedSpend`,
-mapped before the workers fork) and publishes its progress: every line before it is
-decided and logged. A shard that needs another's spending before line N waits until that
-shard's progress reaches N. This cannot deadlock: a shard publishes its progress (its
-current line) before it waits, and of two shards waiting on each other the one further
-behind is never waiting for the other.
+in the lines before this one, in the order one process decides them. From the first line
+where any budget could bind (every shard finds the same), each shard logs what it spent
+before it and then its budget deltas (line, programme, year, fen) to memory shared with
+the others (`SharedSpend`, mapped before the workers fork), and publishes its progress:
+every line before it is decided and logged. A shard that needs another's spending before
+line N waits until that shard's progress reaches N. This cannot deadlock: a shard
+publishes its progress (its current line) before it waits, and of two shards waiting on
+each other the one further behind is never waiting for the other.
 
 A day tick is decided in every shard at once (its payouts are ordered by member id), so a
 budget read exactly cannot be vouched for there: `SeenSpend.unsure` says so, and the merge
@@ -55,9 +56,10 @@ class Ceiling:
     from which that exceeds its yearly budget (`exact_from`)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
         self.most: dict[str, int] = {}
         self.exact_from: dict[str, int] = {}
+        self._by_mcc = {mcc: catalogue.for_mcc(mcc) for p in catalogue.programmes
+                        for m in p.pays_on.merchants for mcc in m.mcc}
 
     def count(self, number: int, parsed: Parsed | None) -> None:
         """Count a line decided at line `number` (a line let go before its card's issue is
@@ -66,13 +68,16 @@ class Ceiling:
             return
         value = parsed[1]
         mcc, amount = value.get("mcc"), value.get("amount_fen")
-        if value.get("type") != "purchase" or type(mcc) is not str or type(amount) is not int:
+        if type(mcc) is not str or type(amount) is not int or value.get("type") != "purchase":
             return
-        for programme in self.catalogue.for_mcc(mcc):
+        programmes = self._by_mcc.get(mcc, ())
+        for programme in programmes:
             name = programme.name
+            if name in self.exact_from:
+                continue  # read exactly from there on: nothing more to count
             most = self.most.get(name, 0) + max(0, programme.amount.base_fen(amount, None))
             self.most[name] = most
-            if most > programme.yearly_budget_fen and name not in self.exact_from:
+            if most > programme.yearly_budget_fen:
                 self.exact_from[name] = number
 
 
@@ -118,14 +123,16 @@ class Spend:
         self.reads = 0
 
     def progress(self, number: int) -> None:
-        """Every line of this shard before `number` is decided and logged."""
-        self.words[0] = number
+        """Every line of this shard before `number` is decided and logged (it only ever
+        moves on)."""
+        if number > self.words[0]:
+            self.words[0] = number
 
     def log(self, number: int, budget: Mapping[BudgetKey, int]) -> bool:
         """Log line `number`'s budget deltas; False if the log is full (nothing logged)."""
-        changed = [(key, fen) for key, fen in budget.items() if fen]
-        if not changed:
+        if not budget:
             return True
+        changed = [(key, fen) for key, fen in budget.items() if fen]
         words = self.words
         with self.lock:
             count = words[1]
@@ -150,6 +157,7 @@ class Spend:
         until it has decided them)."""
         wanted = (self.programmes[key[0]], key[1])
         total = 0
+        self.progress(number)  # before waiting: so that no shard waits for this one in turn
         for other in self.others.values():
             self._wait(other, number)
             total += self._read(other, number).get(wanted, 0)
