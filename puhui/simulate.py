@@ -80,10 +80,10 @@ RUN_GC_THRESHOLD = (100_000, 50, 100)
               help="With --against-ledger: where the JSON, CSV and PNG files go.")
 @click.option("--progress-json", is_flag=True,
               help="With --from-kafka: progress as JSON lines on stderr instead of a bar.")
-@click.option("--processes", type=click.IntRange(0, 16), default=1, show_default=True,
+@click.option("--processes", type=click.IntRange(0, 16), default=0, show_default=True,
               help="Worker processes the members are shared out to (the output is the same; "
                    "see docs/bench.md for when it is faster); 0: one per core, up to 2, for a "
-                   "file of at least 10 MB.")
+                   "file of at least 10 MB, else 1.")
 def simulate(
     events: BinaryIO | None, catalogue_path: Path | None, budgets: tuple[str, ...],
     summary: bool, from_kafka: bool, year: int | None, since: datetime | None,
