@@ -14,6 +14,7 @@ it as `puhui simulate` does in one process.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -48,6 +49,15 @@ class Result:
     why: str = ""
 
 
+class WorkerFailed(Exception):
+    """A worker process ended without its answers (a bug, or killed): one process takes over
+    from the last line written."""
+
+
+LOOK_EVERY = 1.0
+"""Seconds between two looks at whether the workers are still alive, while waiting."""
+
+
 class _Workers:
     def __init__(self, shards: int, catalogue: Catalogue, source: Callable[[], Numbered],
                  chunk: int) -> None:
@@ -71,12 +81,22 @@ class _Workers:
         while len(self.waiting.get(chunk, ())) < self.shards:
             if len(self.finals) == self.shards:
                 return None
-            message = self.outbox.get()
+            try:
+                message = self.outbox.get(timeout=LOOK_EVERY)
+            except queue.Empty:
+                self._check_alive()
+                continue
             if isinstance(message, Final):
                 self.finals.append(message)
             else:
                 self.waiting.setdefault(message.index, []).append(message)
         return sorted(self.waiting.pop(chunk), key=lambda part: part.shard)
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.exitcode not in (None, 0):
+                raise WorkerFailed(f"worker {process.name} ended with exit code "
+                                   f"{process.exitcode}")
 
     def stop(self) -> None:
         for process in self.processes:
@@ -108,6 +128,10 @@ def run_sharded(source: Callable[[], Numbered], catalogue: Catalogue, shards: in
     except Diverged as diverged:
         workers.stop()
         return _one_process(source, catalogue, diverged.number, str(diverged), tally, bad, out)
+    except WorkerFailed as failed:
+        workers.stop()
+        start = max(merge.merged_to, 1)
+        return _one_process(source, catalogue, start, str(failed), tally, bad, out)
     finals = sorted(workers.finals, key=lambda final: final.shard)
     workers.stop()
     held = [item for _, items in sorted(h for f in finals for h in f.held) for item in items]

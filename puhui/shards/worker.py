@@ -93,7 +93,9 @@ class Shard:
     def read_exactly(self, number: int) -> None:
         """From line `number` on, a budget could bind: log what this shard spent before it,
         and read the budgets that could bind across the shards."""
-        self.spend.log(number - 1, self.ledger.budget_spent)
+        spent = self.ledger.budget_spent
+        if not self.spend.log(number - 1, spent):
+            raise RuntimeError(f"the shared budget log holds fewer than {len(spent)} budgets")
         budgets = {p.name: p.yearly_budget_fen for p in self.catalogue.programmes}
         self.seen = SeenSpend(self.exact_from, self.spend, budgets)
         self.seen.update(self.ledger.budget_spent)

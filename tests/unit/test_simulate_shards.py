@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from engine.catalogue import Catalogue, load_catalogue
 from engine.simulator import Simulator
-from puhui.shards.route import Conflict, Router
+from puhui.shards.route import Conflict, Line, Router
 from puhui.shards.run import Result, run_sharded
+from puhui.shards.worker import Chunk, Shard
 from puhui.simulate import _numbered, run
 from puhui.simulate_report import BadLines, Tally
 from puhui.synthetic.accidents import accident_feed
@@ -102,6 +103,23 @@ def test_a_birthday_budget_that_binds_falls_back_and_is_the_same(generated: byte
     tiny = CATALOGUE.with_budgets({"birthday": 3_000})
     result = _same(generated, tiny, chunk=500)
     assert result.fell_back_at is not None  # a shard denied a gift for its own budget
+
+
+def test_a_worker_that_fails_leaves_one_process_to_finish(generated: bytes,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that dies (a bug, a kill) does not hang the run: one process takes over from
+    the last line written."""
+    take = Shard.take
+
+    def failing(self: Shard, done: Chunk, entry: Line) -> None:
+        if self.index == 1 and entry[0] >= 2_000:
+            raise RuntimeError("a bug in a worker")
+        take(self, done, entry)
+
+    monkeypatch.setattr(Shard, "take", failing)  # the workers fork with it
+    result = _same(generated, chunk=500)
+    assert result.fell_back_at is not None
+    assert "puhui-shard-1 ended with exit code 1" in result.why
 
 
 def test_late_cards_blocks_before_issues_replaced_cards_and_resends_are_the_same() -> None:
