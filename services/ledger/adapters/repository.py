@@ -153,7 +153,7 @@ WRITE_PAYOUTS = StagedInsert(
     "payouts",
     (("payout_id", "text"), ("kind", "text"), ("member_id", "text"), ("programme", "text"),
      ("amount_fen", "bigint"), ("source_event_id", "text"), ("transaction_id", "text"),
-     ("period", "text"), ("occurred_at", "timestamptz"), ("trace", "jsonb"),
+     ("period", "text"), ("occurred_at", "timestamptz"), ("trace", "json"),
      ("merchant_id", "text"), ("merchant_name", "text")),
     "on conflict (payout_id) do nothing")
 STAGES = (WRITE_PROCESSED, WRITE_USAGE, WRITE_PURCHASES, WRITE_PAYOUTS)
