@@ -100,6 +100,7 @@ class Shard:
         self.seen = SeenSpend(self.exact_from, self.spend, budgets)
         self.seen.update(self.ledger.budget_spent)
         self.ledger.budget_spent = self.seen
+        self.spend.progress(number)  # only now: what it spent before `number` is logged
 
     def take(self, done: Chunk, entry: Line) -> None:
         """Decide one line (in one process's order) into the chunk's answer `done`."""
@@ -203,9 +204,10 @@ def _serve(index: int, shard: Shard, router: Router, ceiling: Ceiling,
         for entry in mine:
             shard.take(done, entry)
         mine.clear()
-        # every line of this shard before `end` is decided (one waiting for its card's
-        # issue pays nothing until then)
-        spend.progress(end)
+        if shard.seen is not None:  # before budgets are read across shards, none waits
+            # every line of this shard before `end` is decided and logged (one waiting for
+            # its card's issue pays nothing until then)
+            spend.progress(end)
 
     def answer(end: int, conflict: tuple[int, str] | None = None) -> None:
         nonlocal chunk, done

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -96,6 +97,23 @@ def test_purchase_budgets_that_bind_are_read_exactly_across_shards(generated: by
         assert result.fell_back_at is None  # decided in the shards all the way
         assert result.budget_spent[("green_commute", 2027)] == 20_000  # it did bind
         assert result.budget_spent[("return_trip", 2027)] == 90_000
+
+
+def test_a_shard_slow_to_start_reading_budgets_across_is_waited_for(
+        generated: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where budgets start to be read across shards, a shard publishes its progress only
+    once what it spent before is logged: a slow one is waited for, not read short (which
+    the merge caught as "read differently", falling back at line 2,918 of this feed)."""
+    read_exactly = Shard.read_exactly
+
+    def slow(self: Shard, number: int) -> None:
+        if self.index == 1:
+            time.sleep(0.3)
+        read_exactly(self, number)
+
+    monkeypatch.setattr(Shard, "read_exactly", slow)  # the workers fork with it
+    tiny = CATALOGUE.with_budgets({"green_commute": 20_000, "return_trip": 90_000})
+    assert _same(generated, tiny, chunk=500).fell_back_at is None
 
 
 def test_a_birthday_budget_that_binds_falls_back_and_is_the_same(generated: bytes) -> None:
