@@ -66,11 +66,11 @@ def trace_json(trace: Trace) -> bytes:
 def _step_json(step: Step) -> bytes:
     kind = type(step)
     if kind is BudgetCheck:
-        return orjson.dumps(step.to_value(), option=_OPTIONS)
+        return dumps(step.to_value())
     key = (kind, step)  # two kinds of step can be equal tuples: the kind is in the key
     found = _STEP_JSON.get(key)
     if found is None:
-        found = orjson.dumps(step.to_value(), option=_OPTIONS)
+        found = dumps(step.to_value())
         if len(_STEP_JSON) < STEPS_KEPT:
             _STEP_JSON[key] = found
     return found

@@ -56,10 +56,9 @@ class Ceiling:
     from which that exceeds its yearly budget (`exact_from`)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
         self.most: dict[str, int] = {}
         self.exact_from: dict[str, int] = {}
-        self._by_mcc = {mcc: catalogue.for_mcc(mcc) for p in catalogue.programmes
-                        for m in p.pays_on.merchants for mcc in m.mcc}
 
     def count(self, number: int, parsed: Parsed | None) -> None:
         """Count a line decided at line `number` (a line let go before its card's issue is
@@ -70,8 +69,7 @@ class Ceiling:
         mcc, amount = value.get("mcc"), value.get("amount_fen")
         if type(mcc) is not str or type(amount) is not int or value.get("type") != "purchase":
             return
-        programmes = self._by_mcc.get(mcc, ())
-        for programme in programmes:
+        for programme in self.catalogue.for_mcc(mcc):
             name = programme.name
             if name in self.exact_from:
                 continue  # read exactly from there on: nothing more to count
@@ -118,9 +116,6 @@ class Spend:
         self.lock = shared.locks[shard]
         self.others = {i: _Other(memoryview(m).cast("q"), shared.locks[i])
                        for i, m in enumerate(shared.maps) if i != shard}
-        self.waits = 0
-        self.spins = 0
-        self.reads = 0
 
     def progress(self, number: int) -> None:
         """Every line of this shard before `number` is decided and logged (it only ever
@@ -193,7 +188,8 @@ class Spend:
         other.cursor = at
         return other.spent
 
-    def _wait(self, other: _Other, number: int) -> None:
+    @staticmethod
+    def _wait(other: _Other, number: int) -> None:
         spins = 0
         while other.words[0] < number:
             spins += 1
@@ -201,9 +197,6 @@ class Spend:
                 os.sched_yield()
             else:
                 time.sleep(0.0001)
-        if spins:
-            self.waits += 1
-            self.spins += spins
 
 
 class SeenSpend(dict[BudgetKey, int]):

@@ -98,7 +98,7 @@ class Shard:
             raise RuntimeError(f"the shared budget log holds fewer than {len(spent)} budgets")
         budgets = {p.name: p.yearly_budget_fen for p in self.catalogue.programmes}
         self.seen = SeenSpend(self.exact_from, self.spend, budgets)
-        self.seen.update(self.ledger.budget_spent)
+        self.seen.update(spent)
         self.ledger.budget_spent = self.seen
         self.spend.progress(number)  # only now: what it spent before `number` is logged
 
