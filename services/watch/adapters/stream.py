@@ -66,7 +66,7 @@ from services.watch.adapters.tables import (
 from services.watch.config import Watched
 from services.watch.domain.paid import PaidSide
 from services.watch.domain.swipe import Swipe
-from services.watch.domain.windows import Tally, local_seconds
+from services.watch.domain.windows import SHANGHAI_SECONDS, Tally, local_seconds
 from services.watch.names import APP_ID, INTERNAL, INTERNAL_PARTITIONS, intake_group
 from services.watch.names import internal_topic as _named
 from services.watch.service_layer.watch import (
@@ -116,10 +116,12 @@ class Broker:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
 
-    async def send(self, *batches: tuple[str, dict[int, list[Any]]]) -> None:
-        """One message per (topic, partition), each a JSON list; returns when the broker has
-        them all."""
-        sent = [await self.producer.send(topic, orjson.dumps(items), partition=partition)
+    async def send(self, *batches: tuple[str, dict[int, list[Any]]],
+                   headers: Sequence[tuple[str, bytes]] = ()) -> None:
+        """One message per (topic, partition), each a JSON list, with `headers`; returns
+        when the broker has them all."""
+        sent = [await self.producer.send(topic, orjson.dumps(items), partition=partition,
+                                         headers=list(headers) or None)
                 for topic, by_partition in batches
                 for partition, items in by_partition.items() if items]
         await asyncio.gather(*sent)
@@ -206,6 +208,9 @@ def build_app(settings: StreamSettings, watched: Watched, record: Record, counte
                 items, partition = orjson.loads(event.value), event.message.partition
                 counters.consumed(names[to_join], len(items))
                 first = event.message.offset * SLOTS
+                mark = _watermark(event.message.headers)
+                if mark is not None:
+                    pairing_table.advance(partition, mark - SHANGHAI_SECONDS)
                 for n, item in enumerate(items):
                     joined = join[partition].observe(_side(item), partition, first + n)
                     if joined is not None:
@@ -253,6 +258,7 @@ class Intake:
                  broker: Broker) -> None:
         self.settings, self.watched, self.counters, self.broker = \
             settings, watched, counters, broker
+        self.watermark = Watermark()
 
     async def run(self, merchant_topic: str, join_topic: str) -> None:
         settings = self.settings
@@ -266,7 +272,11 @@ class Intake:
             while True:
                 polled = await self.poll(consumer)
                 merchants, joins = self.route(polled)
-                await self.broker.send((merchant_topic, merchants), (join_topic, joins))
+                mark = self.watermark.after({tp: await _behind(consumer, tp)
+                                             for tp in consumer.assignment()})
+                headers = [] if mark is None else [(WATERMARK, str(mark).encode())]
+                await self.broker.send((merchant_topic, merchants), (join_topic, joins),
+                                       headers=headers)
                 await consumer.commit()
         finally:
             await consumer.stop()
@@ -296,6 +306,7 @@ class Intake:
         joins: dict[int, list[Any]] = defaultdict(list)
         source, payouts = self.settings.source_topic, self.settings.payouts_topic
         for tp, messages in polled.items():
+            latest = None
             if tp.topic == source:
                 self.counters.consumed(source, len(messages))
                 for message in messages:
@@ -304,6 +315,7 @@ class Intake:
                     if swipe is None:
                         self.counters.skipped(source)
                         continue
+                    latest = swipe.at if latest is None else max(latest, swipe.at)
                     as_json = swipe.as_json()
                     merchants[partition_for(swipe.merchant_id)].append(as_json)
                     if swipe.kind == "purchase":
@@ -315,8 +327,60 @@ class Intake:
                     if paid is None:
                         self.counters.skipped(payouts)
                         continue
+                    latest = paid.at if latest is None else max(latest, paid.at)
                     joins[partition_for(paid.transaction_id)].append(paid.as_json())
+            if latest is not None:
+                self.watermark.reached(tp, latest)
         return merchants, joins
+
+
+WATERMARK = "puhui-watermark"
+"""The header of the intake's messages carrying its watermark (Shanghai seconds, as text)."""
+
+
+class Watermark:
+    """How far the intake has read its source partitions, by the events' own time: the
+    latest event time handed on from the slowest partition still behind its end, or, when
+    none is behind, from the furthest. It only moves on; a partition behind that has handed
+    on nothing yet holds it back. The join's windows expire by it
+    (`ExpiringTable.expire_by_watermark`).
+
+    One intake's: with more than one watch process, each intake reads some of the source
+    partitions, and a join partition would have to keep each one's watermark and take the
+    lowest (not built: the watch runs as one process, `deploy/k8s/base/watch.yaml`)."""
+
+    def __init__(self) -> None:
+        self.latest: dict[Any, float] = {}
+        """Per source partition: the latest event time handed on from it."""
+        self.mark: float | None = None
+
+    def reached(self, partition: Any, at: float) -> None:
+        self.latest[partition] = max(at, self.latest.get(partition, at))
+
+    def after(self, behind: dict[Any, bool]) -> float | None:
+        """The watermark once a poll is handed on; `behind`: each assigned partition, and
+        whether records remain in it."""
+        lagging = [self.latest.get(tp) for tp, late in behind.items() if late]
+        read = [self.latest[tp] for tp in behind if tp in self.latest]
+        if None in lagging or not read:
+            return self.mark
+        low = min(at for at in lagging if at is not None) if lagging else max(read)
+        self.mark = low if self.mark is None else max(self.mark, low)
+        return self.mark
+
+
+async def _behind(consumer: AIOKafkaConsumer, tp: Any) -> bool:
+    """Whether records remain in `tp` past what the consumer has handed over (its end not
+    yet known counts as behind)."""
+    end = consumer.highwater(tp)
+    return end is None or await consumer.position(tp) < end
+
+
+def _watermark(headers: Any) -> float | None:
+    for key, value in headers or ():
+        if key == WATERMARK:
+            return float(value)
+    return None
 
 
 def partition_for(key: str) -> int:
@@ -371,6 +435,7 @@ def _tables(app: faust.App, watched: Watched) -> tuple[Any, ...]:
     # a payout follows its purchase within seconds, or within days when the ledger held the
     # swipe for its card: a pair waits 3 days for its other half
     pairing = tumbling_table(app, "paid-join", timedelta(days=1), timedelta(days=3), n)
+    pairing.expire_by_watermark()
     return burst, hour, day, paid_day, velocity, pairing
 
 
