@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/ledger_cost.py memory [MEMBERS] [EVENTS] [--profile]
     .venv/bin/python scripts/ledger_cost.py postgres [MEMBERS] [EVENTS] [--profile]
+        [--without-finance-indexes]
 
 Both register MEMBERS members (4/5 of them with a card) and then decide EVENTS card-day
 events (the bench's own feed, `puhui.bench.plan.BenchPlan`) through `LedgerConsumer.handle`
@@ -12,6 +13,10 @@ metrics; `--profile` adds cProfile's top costs). `postgres` records into a datab
 own (puhui_ledgercost, dropped and made again) on the stack `puhui stack up` started
 (PUHUI_* names it), with the ledger services' session settings, and also prints
 PostgreSQL's CPU per event and each statement's wall time per event.
+`--without-finance-indexes` drops, before the card day, every index of `payouts` but its
+primary key, and its daily-totals trigger: what they cost the hot path (#11's "only the
+primary key on the hot tables" direction; finance's pages need them, so this is a
+measurement, not a setting).
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ from services.runtime.records import InboundRecord
 
 DATABASE = "puhui_ledgercost"
 BATCH = 2_000
+FINANCE_ON_PAYOUTS = """
+drop index payouts_member, payouts_programme_time, payouts_recorded, payouts_transaction,
+    payouts_programme_recorded, payouts_merchant_recorded, payouts_occurred, payouts_large;
+drop trigger payouts_daily_totals on payouts;
+"""
 
 
 class _NoCopyStore(MemoryLedgerStore):
@@ -100,7 +110,7 @@ async def memory(members: int, events: int, profile: bool) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
-async def postgres(members: int, events: int, profile: bool) -> None:
+async def postgres(members: int, events: int, profile: bool, bare: bool) -> None:
     population, day = _feed(members, events)
     dsn = await fresh_database(Connections.from_env().database_url, DATABASE,
                                commit_signal=False)
@@ -109,6 +119,8 @@ async def postgres(members: int, events: int, profile: bool) -> None:
         consumer = _consumer(PgLedgerStore(pool))
         for batch in _batches(population, 5 * BATCH):
             await consumer.handle(batch)
+        if bare:
+            await pool.execute(FINANCE_ON_PAYOUTS)
         await pool.execute("vacuum analyze")
         await _measure(pool, consumer, day, profile)
     finally:
@@ -157,7 +169,8 @@ def main(argv: list[str]) -> None:
     if args[0] == "memory":
         asyncio.run(memory(members, events, "--profile" in argv))
     else:
-        asyncio.run(postgres(members, events, "--profile" in argv))
+        asyncio.run(postgres(members, events, "--profile" in argv,
+                             "--without-finance-indexes" in argv))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ deadlock and never decide on a stale limit or budget.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,9 @@ WRITE_PURCHASES = StagedInsert(
     "on conflict (transaction_id) do update set earned_fen = excluded.earned_fen, "
     "refunded_fen = excluded.refunded_fen, clawed_back_fen = excluded.clawed_back_fen, "
     "count_returned = excluded.count_returned, refund_ids = excluded.refund_ids")
+NEW_PURCHASES = dataclasses.replace(WRITE_PURCHASES, direct_first=True)
+"""Purchases the batch did not find in the table: copied straight in (through the stage
+only if one is there after all)."""
 INSERT_HELD = """
 insert into held_events (event_id, waiting_for, waiting_key, source_topic, payload, occurred_at,
     arrival_topic, arrival_partition, arrival_offset)
@@ -155,9 +159,10 @@ WRITE_PAYOUTS = StagedInsert(
      ("amount_fen", "bigint"), ("source_event_id", "text"), ("transaction_id", "text"),
      ("period", "text"), ("occurred_at", "timestamptz"), ("trace", "json"),
      ("merchant_id", "text"), ("merchant_name", "text")),
-    "on conflict (payout_id) do nothing")
-STAGES = (WRITE_PROCESSED, WRITE_USAGE, WRITE_PURCHASES, WRITE_PAYOUTS)
-"""The ledger's batch writes that go through COPY (the rest are rare on a card day)."""
+    "on conflict (payout_id) do nothing", direct_first=True)
+STAGES = (WRITE_USAGE, WRITE_PURCHASES, WRITE_PAYOUTS)
+"""The ledger's batch writes that go through a COPY stage (processed events are copied
+straight into their table; the rest are rare on a card day)."""
 
 RACES = (asyncpg.UniqueViolationError,)
 """Transient for the ledger alone: two instances that raced on a rebalance meet on a unique
@@ -240,9 +245,13 @@ async def lock_budgets(conn: asyncpg.Connection, ledger: Ledger, keys: Iterable[
 
 
 async def load_purchases(conn: asyncpg.Connection, ledger: Ledger,
-                         transaction_ids: Iterable[str]) -> None:
+                         transaction_ids: Iterable[str]) -> set[str]:
+    """Returns the transaction ids found."""
+    found = set()
     for r in await conn.fetch(PURCHASES, list(set(transaction_ids))):
         ledger.purchases[r["transaction_id"]] = rows.purchase_from_row(r)
+        found.add(r["transaction_id"])
+    return found
 
 
 async def load_held(conn: asyncpg.Connection, ledger: Ledger,
@@ -259,13 +268,19 @@ async def load_held(conn: asyncpg.Connection, ledger: Ledger,
 
 
 async def save(conn: asyncpg.Connection, outcome: Outcome,
-               names: dict[str, str] | None = None) -> None:
-    """Write one (merged) outcome: every effect it carries."""
+               names: dict[str, str] | None = None,
+               found: frozenset[str] | set[str] = frozenset()) -> None:
+    """Write one (merged) outcome: every effect it carries. `found`: the purchases this
+    transaction read from the table (the rest are new, and copied straight in)."""
     await WRITE_PROCESSED.write(conn, [(event_id,) for event_id in outcome.processed])
     await _save_usage(conn, outcome.usage)
     await _save_budget(conn, outcome.budget)
     await _save_registry(conn, outcome, names or {})
-    await WRITE_PURCHASES.write(conn, [rows.purchase_row(p) for p in outcome.purchases.values()])
+    purchases = outcome.purchases.values()
+    await WRITE_PURCHASES.write(conn, [rows.purchase_row(p) for p in purchases
+                                       if p.transaction_id in found])
+    await NEW_PURCHASES.write(conn, [rows.purchase_row(p) for p in purchases
+                                     if p.transaction_id not in found])
     if outcome.holds_added:
         held = [rows.held_row(i, _topic_of(i)) for i in outcome.holds_added]
         await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))
@@ -353,6 +368,7 @@ class PgLedgerTransaction:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
+        self.purchases_found: set[str] = set()
 
     async def processed(self, event_ids: Sequence[str]) -> set[str]:
         return await processed(self.conn, event_ids)
@@ -367,7 +383,7 @@ class PgLedgerTransaction:
         return await load_held(self.conn, ledger, keys)
 
     async def load_purchases(self, ledger: Ledger, transaction_ids: Iterable[str]) -> None:
-        await load_purchases(self.conn, ledger, transaction_ids)
+        self.purchases_found |= await load_purchases(self.conn, ledger, transaction_ids)
 
     async def load_birthday_members(self, ledger: Ledger, days: Sequence[MonthDay]) -> None:
         await load_birthday_members(self.conn, ledger, days)
@@ -386,7 +402,7 @@ class PgLedgerTransaction:
         await lock_budgets(self.conn, ledger, keys)
 
     async def save(self, outcome: Outcome, names: Mapping[str, str]) -> None:
-        await save(self.conn, outcome, dict(names))
+        await save(self.conn, outcome, dict(names), self.purchases_found)
 
     async def save_payouts(self, payouts: Sequence[PayoutColumns], traces: Sequence[str],
                            merchants: Mapping[str, tuple[str, str]]) -> None:

@@ -9,6 +9,14 @@ call). For a card day that was about 3.5 million checks per 40,000 events, and t
 statements cost 7.5-10 us of client CPU per row against 2.4 for COPY (docs/bench.md,
 "COPY instead of unnest"). COPY cannot resolve a conflict, so the rows go through a stage.
 
+Rows that need no conflict rule are copied straight into their table (a duplicate fails the
+batch, as a plain INSERT would). Rows whose rule is `do nothing` and that rarely meet a
+conflict (`direct_first`: payouts, whose ids are derived from events the ledger has not
+processed yet) are copied straight into their table inside a savepoint, and go through the
+stage only when that meets a unique key; PostgreSQL then rolls the savepoint back and the
+stage's ON CONFLICT keeps the rows already there. Either way the table ends as the stage
+alone would leave it.
+
 A stage is a temporary table of this session (`on commit delete rows`), made if missing at
 the start of every ledger transaction (`create_stages`, one round trip). Its rows are
 deleted by the statement that moves them (`with staged as (delete ... returning ...)`), so a
@@ -31,6 +39,8 @@ class StagedInsert:
     columns: tuple[tuple[str, str], ...]
     """(name, PostgreSQL type) of each column the ledger writes, in the rows' order."""
     on_conflict: str = ""
+    direct_first: bool = False
+    """Copy straight into the table first, and through the stage only on a conflict."""
 
     @property
     def stage(self) -> str:
@@ -52,9 +62,21 @@ class StagedInsert:
 
     async def write(self, conn: asyncpg.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """Inside the caller's transaction, after `create_stages` in it."""
-        if rows:
-            await conn.copy_records_to_table(self.stage, records=rows, columns=self.names)
-            await conn.execute(self.move_sql())
+        if not rows:
+            return
+        if not self.on_conflict:
+            await conn.copy_records_to_table(self.table, records=rows, columns=self.names)
+            return
+        if self.direct_first:
+            try:
+                async with conn.transaction():  # a savepoint in the caller's transaction
+                    await conn.copy_records_to_table(self.table, records=rows,
+                                                     columns=self.names)
+                return
+            except asyncpg.UniqueViolationError:
+                pass  # a row is there already: the stage's rule decides, row by row
+        await conn.copy_records_to_table(self.stage, records=rows, columns=self.names)
+        await conn.execute(self.move_sql())
 
 
 async def create_stages(conn: asyncpg.Connection, stages: Iterable[StagedInsert]) -> None:
