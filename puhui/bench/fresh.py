@@ -24,12 +24,15 @@ FLOOR_TOPIC = "puhui.bench.floor"
 """Where the raw floor writes what it reads."""
 SERVICE_GROUPS = (*CONSUMER_GROUPS.values(), watch.intake_group(), watch.agents_group())
 # The bench's commit timestamps: NOTIFY is delivered when the inserting transaction commits,
-# and its payload names the transaction, so each payout's "recorded" moment is its commit.
+# and its payload names the transaction by its start (`now()`, in microseconds: what the
+# payouts' `recorded_at` holds), so each payout's "recorded" moment is its commit. Not by its
+# xid: the ledger copies payouts in a savepoint, and a row's `xmin` is then the savepoint's
+# own xid, which the transaction's never matches (the bench heard no commit at all).
 COMMIT_SIGNAL = "puhui_bench_payouts"
 SIGNAL_TRIGGER = f"""
 create function bench_payouts_committed() returns trigger language plpgsql as $$
 begin
-    perform pg_notify('{COMMIT_SIGNAL}', (pg_current_xact_id()::text::bigint % 4294967296)::text);
+    perform pg_notify('{COMMIT_SIGNAL}', (extract(epoch from now()) * 1000000)::bigint::text);
     return null;
 end $$;
 create trigger bench_payouts_committed after insert on payouts

@@ -2,7 +2,9 @@
 
 Each swipe is stamped `occurred_at` = the moment it is produced. "Recorded" is the commit of
 the transaction that inserted the payout: the bench database's trigger NOTIFYs on insert,
-and PostgreSQL delivers that at commit, naming the transaction (the payout row's `xmin`).
+and PostgreSQL delivers that at commit, naming the transaction by its start (`now()`, which
+is the payout row's `recorded_at`; two transactions started in the same microsecond would be
+taken for one).
 `recorded_at` (the transaction's start, `now()`) is reported beside it: it leaves out the
 time the batch spent in its transaction.
 """
@@ -26,7 +28,8 @@ from schemas.topics import CARD_TRANSACTIONS, key_of
 
 TICK_SECONDS = 0.005
 PAYOUTS_OF = """
-select extract(epoch from occurred_at)::float8 as occurred, xmin::text::bigint as xid,
+select extract(epoch from occurred_at)::float8 as occurred,
+       (extract(epoch from recorded_at) * 1000000)::bigint as started_us,
        extract(epoch from recorded_at - occurred_at)::float8 as to_recorded_at
 from payouts where source_event_id = any($1::text[])
 """
@@ -54,7 +57,8 @@ class Percentiles:
 
 @dataclass
 class CommitClock:
-    """Listens for the bench trigger: when each transaction that inserted payouts committed."""
+    """Listens for the bench trigger: when each transaction that inserted payouts committed,
+    by its start in microseconds."""
 
     dsn: str
     committed: dict[int, float] = field(default_factory=dict)
@@ -114,7 +118,7 @@ async def measure(dsn: str, clock: CommitClock, ids: list[str], rate: int,
         rows = await conn.fetch(PAYOUTS_OF, ids)
     finally:
         await conn.close()
-    commits = [clock.committed[r["xid"]] - r["occurred"] for r in rows
-               if r["xid"] in clock.committed]
+    commits = [clock.committed[r["started_us"]] - r["occurred"] for r in rows
+               if r["started_us"] in clock.committed]
     return Latency(rate, len(ids), seconds, Percentiles.of(commits),
                    Percentiles.of([r["to_recorded_at"] for r in rows]), len(rows) - len(commits))
