@@ -11,7 +11,7 @@ the service loudly. A caller passes only what differs from this, explicitly.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import asyncpg
 
@@ -47,3 +47,16 @@ async def translate_errors(
         if named is None:
             raise
         raise named() from None
+
+
+async def unless_a_key_is_taken(conn: asyncpg.Connection,
+                                write: Callable[[], Awaitable[object]]) -> bool:
+    """Run `write` in a savepoint of `conn`'s open transaction. False when it met a unique
+    key: the savepoint is rolled back (the transaction goes on), and the caller writes the
+    rows another way (the ledger's COPY stage and its ON CONFLICT rule)."""
+    try:
+        async with conn.transaction():
+            await write()
+    except asyncpg.UniqueViolationError:
+        return False
+    return True

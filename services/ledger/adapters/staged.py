@@ -28,9 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
+
+from services.runtime.pg_errors import unless_a_key_is_taken
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,10 @@ class StagedInsert:
         if not self.on_conflict:
             await conn.copy_records_to_table(self.table, records=rows, columns=self.names)
             return
-        if self.direct_first:
-            try:
-                async with conn.transaction():  # a savepoint in the caller's transaction
-                    await conn.copy_records_to_table(self.table, records=rows,
-                                                     columns=self.names)
-                return
-            except asyncpg.UniqueViolationError:
-                pass  # a row is there already: the stage's rule decides, row by row
+        if self.direct_first and await unless_a_key_is_taken(conn, partial(
+                conn.copy_records_to_table, self.table, records=rows, columns=self.names)):
+            return
+        # a row is there already (or the rule is needed): the stage's rule decides, row by row
         await conn.copy_records_to_table(self.stage, records=rows, columns=self.names)
         await conn.execute(self.move_sql())
 
