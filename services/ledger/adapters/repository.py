@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -269,18 +270,19 @@ async def load_held(conn: asyncpg.Connection, ledger: Ledger,
 
 async def save(conn: asyncpg.Connection, outcome: Outcome,
                names: dict[str, str] | None = None,
-               found: frozenset[str] | set[str] = frozenset()) -> None:
+               found: AbstractSet[str] = frozenset()) -> None:
     """Write one (merged) outcome: every effect it carries. `found`: the purchases this
     transaction read from the table (the rest are new, and copied straight in)."""
     await WRITE_PROCESSED.write(conn, [(event_id,) for event_id in outcome.processed])
     await _save_usage(conn, outcome.usage)
     await _save_budget(conn, outcome.budget)
     await _save_registry(conn, outcome, names or {})
-    purchases = outcome.purchases.values()
-    await WRITE_PURCHASES.write(conn, [rows.purchase_row(p) for p in purchases
-                                       if p.transaction_id in found])
-    await NEW_PURCHASES.write(conn, [rows.purchase_row(p) for p in purchases
-                                     if p.transaction_id not in found])
+    known: list[tuple[Any, ...]] = []
+    new: list[tuple[Any, ...]] = []
+    for p in outcome.purchases.values():
+        (known if p.transaction_id in found else new).append(rows.purchase_row(p))
+    await WRITE_PURCHASES.write(conn, known)
+    await NEW_PURCHASES.write(conn, new)
     if outcome.holds_added:
         held = [rows.held_row(i, _topic_of(i)) for i in outcome.holds_added]
         await conn.execute(INSERT_HELD, *(list(c) for c in zip(*held, strict=True)))

@@ -12,9 +12,10 @@ statements cost 7.5-10 us of client CPU per row against 2.4 for COPY (docs/bench
 Rows that need no conflict rule are copied straight into their table (a duplicate fails the
 batch, as a plain INSERT would). Rows whose rule is `do nothing` and that rarely meet a
 conflict (`direct_first`: payouts, whose ids are derived from events the ledger has not
-processed yet) are copied straight into their table inside a savepoint, and go through the
-stage only when that meets a unique key; PostgreSQL then rolls the savepoint back and the
-stage's ON CONFLICT keeps the rows already there. Either way the table ends as the stage
+processed yet, and purchases the batch did not find in their table) are copied straight
+into their table inside a savepoint, and go through the stage only when that meets a
+unique key; PostgreSQL then rolls the savepoint back and the stage's ON CONFLICT decides
+for the rows already there. Either way the table ends as the stage
 alone would leave it.
 
 A stage is a temporary table of this session (`on commit delete rows`), made if missing at
@@ -73,7 +74,7 @@ class StagedInsert:
         if self.direct_first and await unless_a_key_is_taken(conn, partial(
                 conn.copy_records_to_table, self.table, records=rows, columns=self.names)):
             return
-        # a row is there already (or the rule is needed): the stage's rule decides, row by row
+        # the rule is needed (or a row turned out to be there): the stage's rule decides
         await conn.copy_records_to_table(self.stage, records=rows, columns=self.names)
         await conn.execute(self.move_sql())
 

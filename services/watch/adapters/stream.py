@@ -360,11 +360,11 @@ class Watermark:
     def after(self, behind: dict[Any, bool]) -> float | None:
         """The watermark once a poll is handed on; `behind`: each assigned partition, and
         whether records remain in it."""
-        lagging = [self.latest.get(tp) for tp, late in behind.items() if late]
         read = [self.latest[tp] for tp in behind if tp in self.latest]
-        if None in lagging or not read:
+        if not read or any(late and tp not in self.latest for tp, late in behind.items()):
             return self.mark
-        low = min(at for at in lagging if at is not None) if lagging else max(read)
+        lagging = [self.latest[tp] for tp, late in behind.items() if late]
+        low = min(lagging) if lagging else max(read)
         self.mark = low if self.mark is None else max(self.mark, low)
         return self.mark
 
