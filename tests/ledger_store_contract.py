@@ -208,6 +208,54 @@ async def usage_by_member_and_period_or_exact_key(store: LedgerStore, p: str, pe
 
 
 @check
+async def usage_added_to_without_being_read_first(store: LedgerStore, p: str, peek: Peek) -> None:
+    key = UsageKey(f"{p}-m1", "cinema", "monthly_amount", "2027-03")
+    for _ in range(2):  # the second batch writes the row without having loaded it
+        async with store.transaction() as tx:
+            await tx.save(Outcome(usage={key: Usage(1, 300)}), {})
+    async with store.transaction() as tx:
+        ledger = Ledger()
+        await tx.load_usage(ledger, [f"{p}-m1"], ["2027-03"], [])
+        assert ledger.usage == {key: Usage(2, 600)}
+
+
+AWKWARD = ('"', "\\", ",", "{}", " ", "'", "会员\u3000号", "\t")
+"""Characters an array literal or a JSON text would have to escape, in the keys of lookups."""
+
+
+@check
+async def keys_with_awkward_characters_are_found(store: LedgerStore, p: str, peek: Peek) -> None:
+    ids = [f"{p}-{odd}-{n}" for n, odd in enumerate(AWKWARD)]
+    members = {m: Member(m, None, "b1", (Membership(AT, None),)) for m in ids}
+    usage = {UsageKey(m, "cinema", "monthly_amount", f"2027-03{m}"): Usage(1, 100) for m in ids}
+    cards = {c: (CardHolding(c, AT, None, None),) for c in ids}
+    # held for cards not issued (so that nothing waits on a card that is known)
+    holds = tuple(_held_for(p, n, f"{c}-unissued") for n, c in enumerate(ids))
+    async with store.transaction() as tx:
+        await tx.lock(ids)
+        await tx.save(Outcome(processed=tuple(ids), members=members, usage=usage, cards=cards,
+                              holds_added=holds), {})
+    async with store.transaction() as tx:
+        assert await tx.processed([*ids, f"{p}-none"]) == set(ids)
+        ledger = Ledger()
+        await tx.load_members(ledger, ids)
+        await tx.load_cards(ledger, ids)
+        await tx.load_usage(ledger, ids, [k.period for k in usage], [])
+        exact = Ledger()
+        await tx.load_usage(exact, [], [], list(usage))
+        held = await tx.load_held(Ledger(), [("card", h.key) for h in holds])
+        await tx.save(Outcome(holds_released=holds), {})  # nothing left held for later checks
+    assert ledger.members == members
+    assert ledger.cards == cards
+    assert ledger.usage == usage == exact.usage
+    assert sorted(i.key for i in held) == sorted(h.key for h in holds)
+
+
+def _held_for(p: str, n: int, card: str) -> HeldItem:
+    return HeldItem(swipe(p, n, card), "card", card, Arrival("card.transactions", 0, n))
+
+
+@check
 async def budgets_start_at_zero_and_add_up(store: LedgerStore, p: str, peek: Peek) -> None:
     key = (f"{p}-prog", 2027)
     async with store.transaction() as tx:

@@ -14,6 +14,7 @@ import pytest
 from puhui.stack.config import StackConfig
 from services.ledger.adapters.repository import (
     NEW_PURCHASES,
+    NEW_USAGE,
     STAGES,
     WRITE_PAYOUTS,
     WRITE_PROCESSED,
@@ -157,3 +158,18 @@ async def test_a_purchase_taken_for_new_that_is_there_goes_through_the_stages_ru
     earned = await pool.fetch("select transaction_id, earned_fen from purchases "
                               "where transaction_id = any($1::text[])", [old, new])
     assert {r["transaction_id"]: r["earned_fen"] for r in earned} == {old: 400, new: 900}
+
+
+async def test_usage_taken_for_new_adds_to_the_row_that_is_there_and_new_rows_go_straight_in(
+        pool: asyncpg.Pool) -> None:
+    there, fresh = f"stage-{uuid.uuid4().hex}", f"stage-{uuid.uuid4().hex}"
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await db_stages(conn)
+            await NEW_USAGE.write(conn, [usage(there, 1, 100)])
+            assert await conn.fetchval(f"select count(*) from {NEW_USAGE.stage}") == 0  # noqa: S608
+        async with conn.transaction():  # `there` was not looked up, yet it is there
+            await db_stages(conn)
+            await NEW_USAGE.write(conn, [usage(there, 2, 50), usage(fresh, 1, 7)])
+    assert await used(pool, there) == (3, 150)  # added to, neither replaced nor doubled
+    assert await used(pool, fresh) == (1, 7)

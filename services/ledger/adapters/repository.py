@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import orjson
 
 from engine.outcome import Outcome
 from engine.periods import MonthDay, celebrated_on, month_day
@@ -34,14 +35,24 @@ from services.runtime.records import Rejected
 
 LOCK_KEYS = """
 select count(pg_advisory_xact_lock(h)) from (
-    select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by 1
+    select distinct hashtextextended(k, 0) as h from json_array_elements_text($1::json) as k
+    order by 1
 ) as ordered
 """
-PROCESSED = "select event_id from processed_events where event_id = any($1::text[])"
-CARDS = "select card_id, holdings from card_holdings where card_id = any($1::text[])"
+# A lookup's keys go as one JSON array (`_keys`), read by `json_array_elements(_text)`:
+# asyncpg encodes a `text[]` parameter element by element, with three `collections.abc`
+# checks each (docs/bench.md, "A lookup's keys as one JSON parameter").
+PROCESSED = """
+select event_id from processed_events
+where event_id = any(array(select json_array_elements_text($1::json)))
+"""
+CARDS = """
+select card_id, holdings from card_holdings
+where card_id = any(array(select json_array_elements_text($1::json)))
+"""
 MEMBERS = """
 select member_id, birth_date, union_branch, memberships from members
-where member_id = any($1::text[])
+where member_id = any(array(select json_array_elements_text($1::json)))
 """
 BIRTHDAY_MEMBERS = """
 select member_id, birth_date, union_branch, memberships from members
@@ -49,12 +60,15 @@ where (birth_month, birth_day) in (select * from unnest($1::smallint[], $2::smal
 """
 USAGE = """
 select member_id, programme, limit_name, period, scope, count, fen from limit_usage
-where member_id = any($1::text[]) and period = any($2::text[])
+where member_id = any(array(select json_array_elements_text($1::json)))
+  and period = any(array(select json_array_elements_text($2::json)))
 """
 USAGE_KEYS = """
 select u.member_id, u.programme, u.limit_name, u.period, u.scope, u.count, u.fen
-from limit_usage u join unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-  as k(member_id, programme, limit_name, period, scope)
+from limit_usage u join (
+    select k->>0 as member_id, k->>1 as programme, k->>2 as limit_name, k->>3 as period,
+           k->>4 as scope
+    from json_array_elements($1::json) as k) as k
   using (member_id, programme, limit_name, period, scope)
 """
 ENSURE_BUDGETS = """
@@ -66,15 +80,21 @@ select programme, year, spent_fen from budget_spent
 where (programme, year) in (select * from unnest($1::text[], $2::int[]))
 order by programme, year for update
 """
-PURCHASES = "select * from purchases where transaction_id = any($1::text[])"
+PURCHASES = """
+select * from purchases
+where transaction_id = any(array(select json_array_elements_text($1::json)))
+"""
 HELD = """
 select event_id, waiting_for, waiting_key, source_topic, payload::text as payload,
        arrival_topic, arrival_partition, arrival_offset from held_events
 where released_at is null
-  and (waiting_for, waiting_key) in (select * from unnest($1::text[], $2::text[]))
+  and (waiting_for, waiting_key) in (select k->>0, k->>1 from json_array_elements($1::json) k)
 order by arrival_topic, arrival_partition, arrival_offset, held_at, event_id
 """
-CARD_STOPS = "select card_id, stops::text from early_card_stops where card_id = any($1::text[])"
+CARD_STOPS = """
+select card_id, stops::text from early_card_stops
+where card_id = any(array(select json_array_elements_text($1::json)))
+"""
 TICKS = """
 select day, event_id from days_started
 where (birth_month, birth_day) in (select * from unnest($1::smallint[], $2::smallint[]))
@@ -87,6 +107,9 @@ WRITE_USAGE = StagedInsert(
      ("scope", "text"), ("count", "integer"), ("fen", "bigint")),
     "on conflict (member_id, programme, limit_name, period, scope) do update "
     "set count = limit_usage.count + excluded.count, fen = limit_usage.fen + excluded.fen")
+NEW_USAGE = dataclasses.replace(WRITE_USAGE, direct_first=True)
+"""Limit usage rows the batch did not find: copied straight in (through the stage, whose
+rule adds to the row, only if one is there after all)."""
 # PostgreSQL checks the proposed row's CHECK constraints before it looks for a conflict, so a
 # negative delta (a clawback giving room back) must never take the INSERT path: it is an
 # UPDATE of the row the purchase counted in, which exists.
@@ -175,19 +198,24 @@ class LedgerInconsistent(Exception):
     transient failure; the service stops loudly rather than write around it."""
 
 
+def _keys(values: Iterable[str] | Iterable[tuple[str, ...]]) -> str:
+    """Keys as one JSON array (a key of several parts, such as a `UsageKey`, as an array)."""
+    return orjson.dumps(list(values), default=tuple).decode()
+
+
 async def lock(conn: asyncpg.Connection, keys: Iterable[str]) -> None:
     """Transaction-level advisory locks on `keys`, taken in one global order."""
     wanted = sorted(set(keys))
     if wanted:
-        await conn.fetchval(LOCK_KEYS, wanted)
+        await conn.fetchval(LOCK_KEYS, _keys(wanted))
 
 
 async def processed(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[str]:
-    return {r["event_id"] for r in await conn.fetch(PROCESSED, list(event_ids))}
+    return {r["event_id"] for r in await conn.fetch(PROCESSED, _keys(event_ids))}
 
 
 async def load_cards(conn: asyncpg.Connection, ledger: Ledger, card_ids: Iterable[str]) -> None:
-    wanted = list(set(card_ids))
+    wanted = _keys(set(card_ids))
     for r in await conn.fetch(CARDS, wanted):
         ledger.cards[r["card_id"]] = rows.holdings_from_json(r["holdings"])
     for r in await conn.fetch(CARD_STOPS, wanted):
@@ -204,7 +232,7 @@ async def load_ticks(conn: asyncpg.Connection, ledger: Ledger,
 
 async def load_members(conn: asyncpg.Connection, ledger: Ledger,
                        member_ids: Iterable[str]) -> None:
-    _put_members(ledger, await conn.fetch(MEMBERS, list(set(member_ids))))
+    _put_members(ledger, await conn.fetch(MEMBERS, _keys(set(member_ids))))
 
 
 async def load_birthday_members(conn: asyncpg.Connection, ledger: Ledger,
@@ -224,15 +252,18 @@ def _put_members(ledger: Ledger, found: Iterable[asyncpg.Record]) -> None:
 
 
 async def load_usage(conn: asyncpg.Connection, ledger: Ledger, member_ids: Iterable[str],
-                     periods: Iterable[str], keys: Iterable[UsageKey]) -> None:
-    found = list(await conn.fetch(USAGE, list(set(member_ids)), list(set(periods))))
-    exact = list(set(keys))
+                     periods: Iterable[str], keys: Iterable[UsageKey]) -> set[UsageKey]:
+    """Returns the keys found."""
+    found = list(await conn.fetch(USAGE, _keys(set(member_ids)), _keys(set(periods))))
+    exact = set(keys)
     if exact:
-        columns = (list(column) for column in zip(*exact, strict=True))
-        found += await conn.fetch(USAGE_KEYS, *columns)
+        found += await conn.fetch(USAGE_KEYS, _keys(exact))
+    keys_found = set()
     for r in found:
         key = UsageKey(r["member_id"], r["programme"], r["limit_name"], r["period"], r["scope"])
         ledger.usage[key] = Usage(r["count"], r["fen"])
+        keys_found.add(key)
+    return keys_found
 
 
 async def lock_budgets(conn: asyncpg.Connection, ledger: Ledger, keys: Iterable[BudgetKey]) -> None:
@@ -249,7 +280,7 @@ async def load_purchases(conn: asyncpg.Connection, ledger: Ledger,
                          transaction_ids: Iterable[str]) -> set[str]:
     """Returns the transaction ids found."""
     found = set()
-    for r in await conn.fetch(PURCHASES, list(set(transaction_ids))):
+    for r in await conn.fetch(PURCHASES, _keys(set(transaction_ids))):
         ledger.purchases[r["transaction_id"]] = rows.purchase_from_row(r)
         found.add(r["transaction_id"])
     return found
@@ -257,11 +288,10 @@ async def load_purchases(conn: asyncpg.Connection, ledger: Ledger,
 
 async def load_held(conn: asyncpg.Connection, ledger: Ledger,
                     keys: Iterable[tuple[str, str]]) -> list[HeldItem]:
-    wanted = list(set(keys))
+    wanted = set(keys)
     if not wanted:
         return []
-    found = [rows.held_from_row(r) for r in await conn.fetch(
-        HELD, [k[0] for k in wanted], [k[1] for k in wanted])]
+    found = [rows.held_from_row(r) for r in await conn.fetch(HELD, _keys(wanted))]
     for item in found:
         key = (item.waiting_for, item.key)
         ledger.held[key] = (*ledger.held.get(key, ()), item)
@@ -270,11 +300,13 @@ async def load_held(conn: asyncpg.Connection, ledger: Ledger,
 
 async def save(conn: asyncpg.Connection, outcome: Outcome,
                names: dict[str, str] | None = None,
-               found: AbstractSet[str] = frozenset()) -> None:
-    """Write one (merged) outcome: every effect it carries. `found`: the purchases this
-    transaction read from the table (the rest are new, and copied straight in)."""
+               found: AbstractSet[str] = frozenset(),
+               usage_found: AbstractSet[UsageKey] = frozenset()) -> None:
+    """Write one (merged) outcome: every effect it carries. `found` and `usage_found`: the
+    purchases and limit usage rows this transaction read from their tables (the rest are
+    new, and copied straight in)."""
     await WRITE_PROCESSED.write(conn, [(event_id,) for event_id in outcome.processed])
-    await _save_usage(conn, outcome.usage)
+    await _save_usage(conn, outcome.usage, usage_found)
     await _save_budget(conn, outcome.budget)
     await _save_registry(conn, outcome, names or {})
     known: list[tuple[Any, ...]] = []
@@ -309,11 +341,18 @@ def _topic_of(item: HeldItem) -> str:
     return card_transactions.TOPIC if is_swipe else member_enrolment.TOPIC
 
 
-async def _save_usage(conn: asyncpg.Connection, usage: Mapping[UsageKey, Usage]) -> None:
-    changed = [(k, d) for k, d in usage.items() if d.count or d.fen]
-    taken = [(k, d) for k, d in changed if d.count >= 0 and d.fen >= 0]
-    given_back = [(k, d) for k, d in changed if d.count < 0 or d.fen < 0]
-    await WRITE_USAGE.write(conn, [(*k, d.count, d.fen) for k, d in taken])
+async def _save_usage(conn: asyncpg.Connection, usage: Mapping[UsageKey, Usage],
+                      found: AbstractSet[UsageKey]) -> None:
+    known: list[tuple[Any, ...]] = []
+    new: list[tuple[Any, ...]] = []
+    given_back: list[tuple[UsageKey, Usage]] = []
+    for k, d in usage.items():
+        if d.count < 0 or d.fen < 0:
+            given_back.append((k, d))
+        elif d.count or d.fen:
+            (known if k in found else new).append((*k, d.count, d.fen))
+    await WRITE_USAGE.write(conn, known)
+    await NEW_USAGE.write(conn, new)
     if given_back:
         status = await conn.execute(GIVE_BACK_USAGE, *_usage_columns(given_back))
         if status != f"UPDATE {len(given_back)}":
@@ -371,6 +410,7 @@ class PgLedgerTransaction:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
         self.purchases_found: set[str] = set()
+        self.usage_found: set[UsageKey] = set()
 
     async def processed(self, event_ids: Sequence[str]) -> set[str]:
         return await processed(self.conn, event_ids)
@@ -398,13 +438,13 @@ class PgLedgerTransaction:
 
     async def load_usage(self, ledger: Ledger, member_ids: Iterable[str],
                          periods: Iterable[str], keys: Iterable[UsageKey]) -> None:
-        await load_usage(self.conn, ledger, member_ids, periods, keys)
+        self.usage_found |= await load_usage(self.conn, ledger, member_ids, periods, keys)
 
     async def lock_budgets(self, ledger: Ledger, keys: Iterable[BudgetKey]) -> None:
         await lock_budgets(self.conn, ledger, keys)
 
     async def save(self, outcome: Outcome, names: Mapping[str, str]) -> None:
-        await save(self.conn, outcome, dict(names), self.purchases_found)
+        await save(self.conn, outcome, dict(names), self.purchases_found, self.usage_found)
 
     async def save_payouts(self, payouts: Sequence[PayoutColumns], traces: Sequence[str],
                            merchants: Mapping[str, tuple[str, str]]) -> None:

@@ -124,9 +124,8 @@ async def _load_held(tx: LedgerTransaction, ledger: Ledger, keys: keys_of_slice.
                      kinds: tuple[str, ...]) -> None:
     """Held events of `kinds` these events may release, and those that wait on them in turn
     (a refund held for a purchase that is itself held for its card)."""
-    asked: set[tuple[str, str]] = set()
-    while wanted := {k for k in keys.held_keys() if k[0] in kinds} - asked:
-        asked |= wanted
+    asked: dict[str, set[str]] = {}
+    while wanted := keys.held_keys(kinds, asked):
         keys_of_slice.add_held(keys, await tx.load_held(ledger, wanted))  # type: ignore[arg-type]
 
 

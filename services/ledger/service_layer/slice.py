@@ -38,9 +38,27 @@ class SliceKeys:
     """Birthdays that registrations and birth-date corrections in the batch give members:
     the ticks of those days may owe them a gift."""
 
-    def held_keys(self) -> set[tuple[str, str]]:
-        return ({("card", c) for c in self.card_ids} | {("member", m) for m in self.member_ids}
-                | {("purchase", t) for t in self.transaction_ids})
+    def held_keys(self, kinds: Iterable[str],
+                  asked: dict[str, set[str]]) -> set[tuple[str, str]]:
+        """(kind, key) of every card, member or purchase of `kinds` that held events may wait
+        on and that is not in `asked` yet; `asked` takes them in."""
+        wanted = set()
+        for kind in kinds:
+            ids = self._ids_of(kind)
+            before = asked.setdefault(kind, set())
+            new = ids - before
+            before |= new
+            wanted |= {(kind, i) for i in new}
+        return wanted
+
+    def _ids_of(self, kind: str) -> set[str]:
+        if kind == "card":
+            return self.card_ids
+        if kind == "member":
+            return self.member_ids
+        if kind == "purchase":
+            return self.transaction_ids
+        raise ValueError(f"nothing is held for a {kind!r}")
 
     def periods(self) -> set[str]:
         keys = {EVER}
