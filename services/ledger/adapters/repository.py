@@ -125,21 +125,24 @@ update budget_spent b set spent_fen = b.spent_fen + d.fen
 from unnest($1::text[], $2::int[], $3::bigint[]) as d(programme, year, fen)
 where b.programme = d.programme and b.year = d.year
 """
+# The registry's rows go as one JSON array of rows (`_keys`), for the reason the lookups' keys
+# do: on the population's batches, unnest's array parameters were most of their encoding.
 UPSERT_MEMBERS = """
 insert into members (member_id, birth_date, birth_month, birth_day, union_branch, memberships)
-select m, b, bm, bd, u, s::jsonb from unnest($1::text[], $2::date[], $3::smallint[],
-    $4::smallint[], $5::text[], $6::text[]) as t(m, b, bm, bd, u, s)
+select r->>0, (r->>1)::date, (r->>2)::smallint, (r->>3)::smallint, r->>4, (r->5)::jsonb
+from json_array_elements($1::json) as r
 on conflict (member_id) do update set birth_date = excluded.birth_date,
     birth_month = excluded.birth_month, birth_day = excluded.birth_day,
     union_branch = excluded.union_branch, memberships = excluded.memberships, updated_at = now()
 """
 UPSERT_NAMES = """
-insert into member_names (member_id, name) select * from unnest($1::text[], $2::text[])
+insert into member_names (member_id, name)
+select r->>0, r->>1 from json_array_elements($1::json) as r
 on conflict (member_id) do update set name = excluded.name
 """
 UPSERT_CARDS = """
 insert into card_holdings (card_id, holdings, member_id)
-select c, h::jsonb, m from unnest($1::text[], $2::text[], $3::text[]) as t(c, h, m)
+select r->>0, (r->1)::jsonb, r->>2 from json_array_elements($1::json) as r
 on conflict (card_id) do update set holdings = excluded.holdings,
     member_id = excluded.member_id, updated_at = now()
 """
@@ -198,8 +201,9 @@ class LedgerInconsistent(Exception):
     transient failure; the service stops loudly rather than write around it."""
 
 
-def _keys(values: Iterable[str] | Iterable[tuple[str, ...]]) -> str:
-    """Keys as one JSON array (a key of several parts, such as a `UsageKey`, as an array)."""
+def _keys(values: Iterable[Any]) -> str:
+    """Keys (or rows) as one JSON array; a key of several parts, such as a `UsageKey`, as
+    an array of them."""
     return orjson.dumps(list(values), default=tuple).decode()
 
 
@@ -375,19 +379,13 @@ async def _save_budget(conn: asyncpg.Connection, budget: Mapping[BudgetKey, int]
 
 async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict[str, str]) -> None:
     if outcome.members:
-        members = list(outcome.members.values())
-        births = [m.birth_date for m in members]
-        await conn.execute(
-            UPSERT_MEMBERS, [m.member_id for m in members], births,
-            [b.month if b else None for b in births], [b.day if b else None for b in births],
-            [m.union_branch for m in members], [rows.memberships_json(m) for m in members])
+        await conn.execute(UPSERT_MEMBERS, _keys(rows.member_row(m)
+                                                 for m in outcome.members.values()))
     if names:
-        await conn.execute(UPSERT_NAMES, list(names), list(names.values()))
+        await conn.execute(UPSERT_NAMES, _keys(names.items()))
     if outcome.cards:
-        cards = list(outcome.cards.items())
-        await conn.execute(UPSERT_CARDS, [c for c, _ in cards],
-                           [rows.holdings_json(h) for _, h in cards],
-                           [h[-1].member_id for _, h in cards])
+        await conn.execute(UPSERT_CARDS, _keys(
+            (c, rows.holdings_value(h), h[-1].member_id) for c, h in outcome.cards.items()))
 
 
 async def save_payouts(conn: asyncpg.Connection, payouts: Sequence[PayoutColumns],

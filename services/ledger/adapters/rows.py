@@ -38,9 +38,17 @@ def member_from_row(row: Mapping[str, Any]) -> Member:
                           for start, end in spans))
 
 
-def memberships_json(member: Member) -> str:
-    return orjson.dumps([[_iso(m.registered_at), _iso(m.left_at)]
-                         for m in member.memberships]).decode()
+def _memberships(member: Member) -> list[list[str | None]]:
+    return [[_iso(m.registered_at), _iso(m.left_at)] for m in member.memberships]
+
+
+def member_row(member: Member) -> list[Any]:
+    """`members`' columns as JSON values: id, birth date (its month and day apart, for the
+    birthday lookups), union branch, memberships."""
+    born = member.birth_date
+    return [member.member_id, None if born is None else born.isoformat(),
+            None if born is None else born.month, None if born is None else born.day,
+            member.union_branch, _memberships(member)]
 
 
 def holdings_from_json(text: str) -> tuple[CardHolding, ...]:
@@ -48,9 +56,8 @@ def holdings_from_json(text: str) -> tuple[CardHolding, ...]:
                  for member_id, issued, ended, reason in orjson.loads(text))
 
 
-def holdings_json(holdings: tuple[CardHolding, ...]) -> str:
-    return orjson.dumps([[h.member_id, _iso(h.issued_at), _iso(h.ended_at), h.end_reason]
-                         for h in holdings]).decode()
+def holdings_value(holdings: tuple[CardHolding, ...]) -> list[list[str | None]]:
+    return [[h.member_id, _iso(h.issued_at), _iso(h.ended_at), h.end_reason] for h in holdings]
 
 
 def purchase_from_row(row: Mapping[str, Any]) -> Purchase:

@@ -21,7 +21,13 @@ from engine.state import HeldItem, Purchase
 from schemas.card_transactions import CardTransaction
 from schemas.clock_days import DayStarted
 from schemas.decode import InboundEvent
-from schemas.member_enrolment import MemberRegistered, MemberUpdated
+from schemas.member_enrolment import (
+    CardBlocked,
+    CardCancelled,
+    CardIssued,
+    MemberRegistered,
+    MemberUpdated,
+)
 
 
 @dataclass
@@ -102,9 +108,10 @@ def add_event(keys: SliceKeys, event: InboundEvent) -> None:
     keys.member_ids.add(event.member_id)
     if isinstance(event, MemberRegistered | MemberUpdated) and event.birth_date is not None:
         keys.birthdays_registered.add(month_day(event.birth_date))
-    card_id = getattr(event, "card_id", None)
-    if isinstance(card_id, str):
-        keys.card_ids.add(card_id)
+    if isinstance(event, CardIssued | CardBlocked | CardCancelled):
+        # not getattr(event, "card_id", None): on a model without the field that is
+        # pydantic's __getattr__ raising, several times the cost of deciding a registration
+        keys.card_ids.add(event.card_id)
 
 
 def add_held(keys: SliceKeys, items: Iterable[HeldItem]) -> None:
