@@ -39,7 +39,7 @@ select count(pg_advisory_xact_lock(h)) from (
     order by 1
 ) as ordered
 """
-# A lookup's keys go as one JSON array (`_keys`), read by `json_array_elements(_text)`:
+# A lookup's keys go as one JSON array (`_json_array`), read by `json_array_elements(_text)`:
 # asyncpg encodes a `text[]` parameter element by element, with three `collections.abc`
 # checks each (docs/bench.md, "A lookup's keys as one JSON parameter").
 PROCESSED = """
@@ -125,7 +125,7 @@ update budget_spent b set spent_fen = b.spent_fen + d.fen
 from unnest($1::text[], $2::int[], $3::bigint[]) as d(programme, year, fen)
 where b.programme = d.programme and b.year = d.year
 """
-# The registry's rows go as one JSON array of rows (`_keys`), for the reason the lookups' keys
+# The registry's rows go as one JSON array of rows (`_json_array`), for the reason the lookups' keys
 # do: on the population's batches, unnest's array parameters were most of their encoding.
 UPSERT_MEMBERS = """
 insert into members (member_id, birth_date, birth_month, birth_day, union_branch, memberships)
@@ -201,9 +201,9 @@ class LedgerInconsistent(Exception):
     transient failure; the service stops loudly rather than write around it."""
 
 
-def _keys(values: Iterable[Any]) -> str:
-    """Keys (or rows) as one JSON array; a key of several parts, such as a `UsageKey`, as
-    an array of them."""
+def _json_array(values: Iterable[Any]) -> str:
+    """Keys or rows as one JSON array parameter; a tuple (a `UsageKey`, a row) as an
+    array of its parts."""
     return orjson.dumps(list(values), default=tuple).decode()
 
 
@@ -211,15 +211,15 @@ async def lock(conn: asyncpg.Connection, keys: Iterable[str]) -> None:
     """Transaction-level advisory locks on `keys`, taken in one global order."""
     wanted = sorted(set(keys))
     if wanted:
-        await conn.fetchval(LOCK_KEYS, _keys(wanted))
+        await conn.fetchval(LOCK_KEYS, _json_array(wanted))
 
 
 async def processed(conn: asyncpg.Connection, event_ids: Sequence[str]) -> set[str]:
-    return {r["event_id"] for r in await conn.fetch(PROCESSED, _keys(event_ids))}
+    return {r["event_id"] for r in await conn.fetch(PROCESSED, _json_array(event_ids))}
 
 
 async def load_cards(conn: asyncpg.Connection, ledger: Ledger, card_ids: Iterable[str]) -> None:
-    wanted = _keys(set(card_ids))
+    wanted = _json_array(set(card_ids))
     for r in await conn.fetch(CARDS, wanted):
         ledger.cards[r["card_id"]] = rows.holdings_from_json(r["holdings"])
     for r in await conn.fetch(CARD_STOPS, wanted):
@@ -236,7 +236,7 @@ async def load_ticks(conn: asyncpg.Connection, ledger: Ledger,
 
 async def load_members(conn: asyncpg.Connection, ledger: Ledger,
                        member_ids: Iterable[str]) -> None:
-    _put_members(ledger, await conn.fetch(MEMBERS, _keys(set(member_ids))))
+    _put_members(ledger, await conn.fetch(MEMBERS, _json_array(set(member_ids))))
 
 
 async def load_birthday_members(conn: asyncpg.Connection, ledger: Ledger,
@@ -258,10 +258,10 @@ def _put_members(ledger: Ledger, found: Iterable[asyncpg.Record]) -> None:
 async def load_usage(conn: asyncpg.Connection, ledger: Ledger, member_ids: Iterable[str],
                      periods: Iterable[str], keys: Iterable[UsageKey]) -> set[UsageKey]:
     """Returns the keys found."""
-    found = list(await conn.fetch(USAGE, _keys(set(member_ids)), _keys(set(periods))))
+    found = list(await conn.fetch(USAGE, _json_array(set(member_ids)), _json_array(set(periods))))
     exact = set(keys)
     if exact:
-        found += await conn.fetch(USAGE_KEYS, _keys(exact))
+        found += await conn.fetch(USAGE_KEYS, _json_array(exact))
     keys_found = set()
     for r in found:
         key = UsageKey(r["member_id"], r["programme"], r["limit_name"], r["period"], r["scope"])
@@ -284,7 +284,7 @@ async def load_purchases(conn: asyncpg.Connection, ledger: Ledger,
                          transaction_ids: Iterable[str]) -> set[str]:
     """Returns the transaction ids found."""
     found = set()
-    for r in await conn.fetch(PURCHASES, _keys(set(transaction_ids))):
+    for r in await conn.fetch(PURCHASES, _json_array(set(transaction_ids))):
         ledger.purchases[r["transaction_id"]] = rows.purchase_from_row(r)
         found.add(r["transaction_id"])
     return found
@@ -295,7 +295,7 @@ async def load_held(conn: asyncpg.Connection, ledger: Ledger,
     wanted = set(keys)
     if not wanted:
         return []
-    found = [rows.held_from_row(r) for r in await conn.fetch(HELD, _keys(wanted))]
+    found = [rows.held_from_row(r) for r in await conn.fetch(HELD, _json_array(wanted))]
     for item in found:
         key = (item.waiting_for, item.key)
         ledger.held[key] = (*ledger.held.get(key, ()), item)
@@ -379,12 +379,12 @@ async def _save_budget(conn: asyncpg.Connection, budget: Mapping[BudgetKey, int]
 
 async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict[str, str]) -> None:
     if outcome.members:
-        await conn.execute(UPSERT_MEMBERS, _keys(rows.member_row(m)
+        await conn.execute(UPSERT_MEMBERS, _json_array(rows.member_row(m)
                                                  for m in outcome.members.values()))
     if names:
-        await conn.execute(UPSERT_NAMES, _keys(names.items()))
+        await conn.execute(UPSERT_NAMES, _json_array(names.items()))
     if outcome.cards:
-        await conn.execute(UPSERT_CARDS, _keys(
+        await conn.execute(UPSERT_CARDS, _json_array(
             (c, rows.holdings_value(h), h[-1].member_id) for c, h in outcome.cards.items()))
 
 

@@ -10,13 +10,13 @@ statements cost 7.5-10 us of client CPU per row against 2.4 for COPY (docs/bench
 "COPY instead of unnest"). COPY cannot resolve a conflict, so the rows go through a stage.
 
 Rows that need no conflict rule are copied straight into their table (a duplicate fails the
-batch, as a plain INSERT would). Rows whose rule is `do nothing` and that rarely meet a
-conflict (`direct_first`: payouts, whose ids are derived from events the ledger has not
-processed yet, and purchases the batch did not find in their table) are copied straight
-into their table inside a savepoint, and go through the stage only when that meets a
-unique key; PostgreSQL then rolls the savepoint back and the stage's ON CONFLICT decides
-for the rows already there. Either way the table ends as the stage
-alone would leave it.
+batch, as a plain INSERT would). Rows that rarely meet a conflict (`direct_first`: payouts,
+whose ids are derived from events the ledger has not processed yet, and the purchases and
+limit usage rows the batch did not find in their tables) are copied straight into their
+table inside a savepoint, and go through the stage only when that meets a unique key;
+PostgreSQL then rolls the savepoint back and the stage's ON CONFLICT rule (keep, replace
+or add to the row there) decides. Either way the table ends as the stage alone would
+leave it.
 
 A stage is a temporary table of this session (`on commit delete rows`), made if missing at
 the start of every ledger transaction (`create_stages`, one round trip). Its rows are
