@@ -230,7 +230,8 @@ def postgres() -> list[Manifest]:
             "imageName": "ghcr.io/cloudnative-pg/postgresql:15",  # docker-compose's postgres:15
             # docker-compose.yml's settings (tests/unit/deploy checks them)
             "postgresql": {"parameters": {"max_connections": "200", "shared_buffers": "256MB",
-                                          "work_mem": "16MB", "max_wal_size": "2GB"}},
+                                          "work_mem": "16MB", "max_wal_size": "2GB",
+                                          "max_locks_per_transaction": "256"}},
             "bootstrap": {"initdb": {"database": table.DATABASE_NAME,
                                      "owner": table.DATABASE_NAME}},
             "storage": {"size": "50Gi"},

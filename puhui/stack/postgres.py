@@ -55,6 +55,7 @@ class PostgresNode:
             f"-c listen_addresses={self.config.host}", f"-c port={self.config.pg_port}",
             f"-c unix_socket_directories={self.run_dir}", "-c max_connections=200",
             "-c shared_buffers=256MB", "-c work_mem=16MB", "-c max_wal_size=2GB",
+            "-c max_locks_per_transaction=256",
             "-c log_min_messages=warning",
         ])
         done = self._run([str(self._bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log),

@@ -4,7 +4,8 @@ One store transaction per batch holds the effects (payouts, limit usage, budget 
 registry rows, holds), the processed-event markers and the outbox rows, so a crash anywhere
 leaves either all of it or none of it, and a redelivered event finds its marker.
 
-Locks are taken in one global order, each set sorted: birthdays, cards, members, budgets.
+Locks are taken in one global order, each set sorted: birthdays, cards, purchases, members,
+budgets.
 What a lock guards is read only after it is taken, so of two batches that meet on a key the
 one that commits second sees the other (a hold and its release, a tick and a late
 registration of that birthday).
@@ -12,6 +13,7 @@ registration of that birthday).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,26 +63,71 @@ class Recorder:
         self.clock = clock
 
     async def record(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> BatchReport:
-        async with self.store.transaction() as tx:
-            report = await self._record(tx, decoded)
-            await tx.record_dead_letters(self.consumer, rejected, self.clock())
-        report.dead_letters = list(rejected)
+        """`open` and `finish` one batch: its one transaction, committed."""
+        return await (await self.open(decoded, rejected)).finish()
+
+    async def open(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> OpenBatch:
+        """Begin the batch's transaction, and lock and load the slice of the ledger its events
+        can read (duplicates' keys too: which events are duplicates is asked in `finish`).
+
+        This may run while the batch before it finishes on another connection
+        (`services.runtime.consumer._overlapped`): every row the slice reads is guarded by a
+        lock that the batch which writes it holds until it commits (the module docstring),
+        so where the two batches meet, this one waits here and then reads what the other
+        committed; where they do not meet, the other writes nothing this one reads. Nothing
+        is decided until `finish`."""
+        stack = contextlib.AsyncExitStack()
+        tx = await stack.enter_async_context(self.store.transaction())
+        batch = OpenBatch(self, stack, tx, Ledger(), decoded, rejected)
+        try:
+            if decoded:
+                await load_slice(tx, batch.ledger, [d.event for d in decoded], self.catalogue)
+        except BaseException:
+            await batch.abandon()
+            raise
+        return batch
+
+
+@dataclass
+class OpenBatch:
+    """A batch whose transaction is open and whose slice is locked and loaded: `finish` it,
+    or `abandon` it (rolled back)."""
+
+    recorder: Recorder
+    stack: contextlib.AsyncExitStack
+    tx: LedgerTransaction
+    ledger: Ledger
+    decoded: Sequence[Decoded]
+    rejected: Sequence[Rejected]
+
+    async def finish(self) -> BatchReport:
+        """Decide what was not processed before, write it all, and commit. Only once the
+        batch before this one (on the same partitions) has finished: which events are
+        duplicates is read here, and the processed markers are guarded by no lock."""
+        async with self.stack:
+            report = await self._decide_and_write()
+            await self.tx.record_dead_letters(self.recorder.consumer, self.rejected,
+                                              self.recorder.clock())
+        report.dead_letters = list(self.rejected)
         return report
 
-    async def _record(self, tx: LedgerTransaction, decoded: Sequence[Decoded]) -> BatchReport:
-        ledger = Ledger()
-        ledger.processed |= await tx.processed([d.event.event_id for d in decoded])
-        fresh = [d for d in decoded if d.event.event_id not in ledger.processed]
-        report = BatchReport(duplicates=len(decoded) - len(fresh))
+    async def abandon(self) -> None:
+        """Roll the transaction back, and let its locks go."""
+        await self.stack.__aexit__(_Abandoned, _Abandoned(), None)
+
+    async def _decide_and_write(self) -> BatchReport:
+        tx, ledger, catalogue = self.tx, self.ledger, self.recorder.catalogue
+        ledger.processed |= await tx.processed([d.event.event_id for d in self.decoded])
+        fresh = [d for d in self.decoded if d.event.event_id not in ledger.processed]
+        report = BatchReport(duplicates=len(self.decoded) - len(fresh))
         if not fresh:
             return report
         events = [d.event for d in fresh]
-        await load_slice(tx, ledger, events, self.catalogue)
         merchants = _merchants(events, ledger)
         outcomes = []
         for d in fresh:
             arrival = Arrival(d.record.topic, d.record.partition, d.record.offset)
-            outcome = decide(d.event, ledger, self.catalogue, arrival)
+            outcome = decide(d.event, ledger, catalogue, arrival)
             apply(ledger, outcome)
             outcomes.append(outcome)
         merged = merge(outcomes)
@@ -90,6 +137,10 @@ class Recorder:
         await tx.write_outbox(published.outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report
+
+
+class _Abandoned(Exception):
+    """Thrown into an open batch's transaction to roll it back."""
 
 
 async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[InboundEvent],
@@ -103,7 +154,12 @@ async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[Inb
     # Cards, and what hangs on them: held swipes, their purchases and the refunds held for those.
     await tx.lock(f"card:{c}" for c in keys.card_ids)
     await tx.load_cards(ledger, keys.card_ids)
-    await _load_held(tx, ledger, keys, ("card", "purchase"))
+    asked: dict[str, set[str]] = {}
+    await _load_held(tx, ledger, keys, ("card",), asked)
+    # A refund may come on another card than its purchase (a card replaced): the purchase's
+    # row, and a refund held for it, are guarded by the purchase's own lock.
+    await tx.lock(f"purchase:{t}" for t in keys.transaction_ids)
+    await _load_held(tx, ledger, keys, ("card", "purchase"), asked)
     await tx.load_purchases(ledger, keys.transaction_ids)
     keys_of_slice.add_purchases(keys, ledger.purchases.values())
     keys.member_ids |= {h.member_id for hs in ledger.cards.values() for h in hs}
@@ -112,7 +168,7 @@ async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[Inb
     keys.member_ids |= set(ledger.members)
     await tx.lock(f"member:{m}" for m in keys.member_ids)
     await tx.load_members(ledger, keys.member_ids)
-    await _load_held(tx, ledger, keys, ("member",))
+    await _load_held(tx, ledger, keys, ("member",), {})
     usage_keys = [k for p in ledger.purchases.values() for k in p.usage_keys]
     await tx.load_usage(ledger, keys.member_ids, keys.periods(), usage_keys)
     # Budgets of every programme in every year the batch can touch.
@@ -121,10 +177,10 @@ async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[Inb
 
 
 async def _load_held(tx: LedgerTransaction, ledger: Ledger, keys: keys_of_slice.SliceKeys,
-                     kinds: tuple[str, ...]) -> None:
+                     kinds: tuple[str, ...], asked: dict[str, set[str]]) -> None:
     """Held events of `kinds` these events may release, and those that wait on them in turn
-    (a refund held for a purchase that is itself held for its card)."""
-    asked: dict[str, set[str]] = {}
+    (a refund held for a purchase that is itself held for its card); `asked` keeps the keys
+    asked for already."""
     while wanted := keys.held_keys(kinds, asked):
         keys_of_slice.add_held(keys, await tx.load_held(ledger, wanted))  # type: ignore[arg-type]
 

@@ -1,9 +1,9 @@
 """The ledger's store: what the service layer needs from a database, and nothing else.
 
 One `transaction()` per batch. Inside it the recorder locks keys (in one global order:
-birthdays, cards, members, then budgets), loads just the slice of the engine's `Ledger` the
-batch can touch, and saves the merged outcome with its payouts, outbox messages and dead
-letters; all of it commits together or not at all.
+birthdays, cards, purchases, members, then budgets), loads just the slice of the engine's
+`Ledger` the batch can touch, and saves the merged outcome with its payouts, outbox messages
+and dead letters; all of it commits together or not at all.
 
 Two implementations pass the same contract tests (`tests/ledger_store_contract.py`):
 `services.ledger.adapters.repository.PgLedgerStore` (PostgreSQL, integration tier) and
