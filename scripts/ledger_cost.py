@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/ledger_cost.py memory [MEMBERS] [EVENTS] [--profile]
     .venv/bin/python scripts/ledger_cost.py postgres [MEMBERS] [EVENTS] [--profile]
-        [--without-finance-indexes] [--overlap]
+        [--without-finance-indexes]
 
 Both register MEMBERS members (4/5 of them with a card) and then decide EVENTS card-day
 events (the bench's own feed, `puhui.bench.plan.BenchPlan`) through `LedgerConsumer.handle`
@@ -16,9 +16,7 @@ PostgreSQL's CPU per event and each statement's wall time per event.
 `--without-finance-indexes` drops, before the card day, every index of `payouts` but its
 primary key, and its daily-totals trigger: what they cost the hot path (#11's "only the
 primary key on the hot tables" direction; finance's pages need them, so this is a
-measurement, not a setting). `--overlap` records the card day the way the services do, two
-batches in flight on two connections (the runtime's `_overlapped` loop, fed from a list
-instead of Kafka); without it, one batch at a time (`LedgerConsumer.handle`).
+measurement, not a setting).
 """
 
 from __future__ import annotations
@@ -33,12 +31,10 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import orjson
-from aiokafka import TopicPartition
 
 from engine.catalogue import load_catalogue
 from puhui.bench import machine
@@ -51,7 +47,6 @@ from services.ledger.consumer import LedgerConsumer, LedgerServiceSpec
 from services.ledger.service_layer.recorder import Recorder
 from services.ledger.service_layer.store import LedgerStore
 from services.runtime import db
-from services.runtime.consumer import ConsumerSettings, _LagReporter, _overlapped
 from services.runtime.metrics import ServiceMetrics
 from services.runtime.records import InboundRecord
 
@@ -115,12 +110,11 @@ async def memory(members: int, events: int, profile: bool) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
-async def postgres(members: int, events: int, profile: bool, bare: bool, overlap: bool) -> None:
+async def postgres(members: int, events: int, profile: bool, bare: bool) -> None:
     population, day = _feed(members, events)
     dsn = await fresh_database(Connections.from_env().database_url, DATABASE,
                                commit_signal=False)
-    size = 2 if overlap else 1
-    pool = await db.create_pool(dsn, min_size=size, max_size=size, settings=db.KEYED_LOOKUPS)
+    pool = await db.create_pool(dsn, max_size=1, settings=db.KEYED_LOOKUPS)
     try:
         consumer = _consumer(PgLedgerStore(pool))
         for batch in _batches(population, 5 * BATCH):
@@ -128,41 +122,13 @@ async def postgres(members: int, events: int, profile: bool, bare: bool, overlap
         if bare:
             await pool.execute(FINANCE_ON_PAYOUTS)
         await pool.execute("vacuum analyze")
-        await _measure(pool, consumer, day, profile, overlap)
+        await _measure(pool, consumer, day, profile)
     finally:
         await pool.close()
 
 
-class _Listed:
-    """Enough of a Kafka consumer for the runtime's loop: hands out `batches`, then stops it."""
-
-    def __init__(self, batches: list[list[InboundRecord]], stop: asyncio.Event) -> None:
-        self.batches, self.stop = iter(batches), stop
-
-    async def getmany(self, timeout_ms: int, max_records: int) -> dict[Any, list[Any]]:
-        batch = next(self.batches, None)
-        if batch is None:
-            self.stop.set()
-            return {}
-        return {TopicPartition(batch[0].topic, 0): [
-            SimpleNamespace(offset=r.offset, key=None, value=r.value) for r in batch]}
-
-    async def commit(self, offsets: object) -> None:
-        pass
-
-    def assignment(self) -> set[TopicPartition]:
-        return set()
-
-
-async def _overlapped_day(consumer: LedgerConsumer, batches: list[list[InboundRecord]]) -> None:
-    stop = asyncio.Event()
-    settings = ConsumerSettings("-", "ledgercost", ("card.transactions",))
-    await _overlapped(_Listed(batches, stop), settings, consumer.open,  # type: ignore[arg-type]
-                      stop, lambda _n: None, _LagReporter(lambda _lags: None), lambda: None)
-
-
 async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
-                   day: Sequence[tuple[str, bytes]], profile: bool, overlap: bool) -> None:
+                   day: Sequence[tuple[str, bytes]], profile: bool) -> None:
     statements: defaultdict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
     def log(query: Any) -> None:
@@ -170,25 +136,16 @@ async def _measure(pool: asyncpg.Pool, consumer: LedgerConsumer,
         entry[0] += 1
         entry[1] += query.elapsed
 
-    # The pool's every connection (one, or two with --overlap) logs the batches' statements.
-    conns = [await pool.acquire() for _ in range(pool.get_max_size())]
-    for conn in conns:
+    # One connection (max_size=1), so the batches run on the one that logs their statements.
+    async with pool.acquire() as conn:
         conn.add_query_logger(log)
-        await pool.release(conn)
     _as_the_services_do()
     profiler = cProfile.Profile() if profile else None
     before, started, wall = machine.snapshot(), time.process_time(), time.perf_counter()
     if profiler is not None:
         profiler.enable()
-    if overlap:
-        # one topic per batch, as the runtime's loop hands a batch of one partition
-        await _overlapped_day(consumer, [
-            part for batch in _batches(day, BATCH)
-            for part in ([r for r in batch if r.topic == t] for t in dict.fromkeys(
-                r.topic for r in batch)) if part])
-    else:
-        for batch in _batches(day, BATCH):
-            await consumer.handle(batch)
+    for batch in _batches(day, BATCH):
+        await consumer.handle(batch)
     if profiler is not None:
         profiler.disable()
     cpu, wall = time.process_time() - started, time.perf_counter() - wall
@@ -213,7 +170,7 @@ def main(argv: list[str]) -> None:
         asyncio.run(memory(members, events, "--profile" in argv))
     else:
         asyncio.run(postgres(members, events, "--profile" in argv,
-                             "--without-finance-indexes" in argv, "--overlap" in argv))
+                             "--without-finance-indexes" in argv))
 
 
 if __name__ == "__main__":

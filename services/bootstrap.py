@@ -131,8 +131,7 @@ def build_ledger(spec: LedgerServiceSpec) -> Build:
         metrics = parts.metrics
         return lambda stop: run_consumer(settings, consumer.handle, stop,
                                          on_lag=metrics.observe_lag,
-                                         on_unreadable=metrics.unreadable_batches.inc,
-                                         open_batch=consumer.open)
+                                         on_unreadable=metrics.unreadable_batches.inc)
 
     return build
 

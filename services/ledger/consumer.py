@@ -15,11 +15,11 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from engine.decisions import ClawedBack, Decision, Held, Paid
-from services.ledger.service_layer.recorder import BatchReport, OpenBatch, Recorder
+from services.ledger.service_layer.recorder import BatchReport, Recorder
 from services.runtime.dlq_guard import DeadLetterGuard
 from services.runtime.errors import DeadLetterLimitExceeded, TransientFailure
 from services.runtime.metrics import ServiceMetrics
@@ -53,30 +53,8 @@ class LedgerConsumer:
         """When a decision counts as done, for its latency metric."""
 
     async def handle(self, records: Sequence[InboundRecord]) -> None:
-        """Decode, record (bisecting a batch that fails for good) and count one batch."""
-        await self._record_and_count(records, *self._decoded(records))
-
-    async def open(self, records: Sequence[InboundRecord]) -> OpenedRecords:
-        """Decode a batch and open it (`Recorder.open`): what the runtime's overlapping loop
-        does while the batch before it finishes. A batch that cannot be opened is handed
-        back all the same, carrying its failure; `finish` raises it, and `redo` records the
-        batch the way `handle` does (retried if the failure is transient, bisected if not).
-        Only the dead-letter guard's verdict is raised here: it stops the service."""
-        decoded, rejected = self._decoded(records)
-        opened: OpenBatch | Exception
-        try:
-            opened = await self.recorder.open(decoded, rejected)
-        except Exception as error:  # noqa: BLE001  # `finish` raises it; `redo` retries or bisects
-            opened = error
-        return OpenedRecords(self, records, decoded, rejected, opened)
-
-    def _decoded(self, records: Sequence[InboundRecord]) -> tuple[list[Decoded], list[Rejected]]:
         decoded, rejected = decode_batch(records)
         self.guard.observe(len(decoded), len(rejected))
-        return decoded, rejected
-
-    async def _record_and_count(self, records: Sequence[InboundRecord],
-                                decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> None:
         started = time.perf_counter()
         report = await self._record(decoded, rejected)
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -131,39 +109,6 @@ class LedgerConsumer:
         for d in report.decisions:
             tally.add(d, now)
         tally.publish(m)
-
-
-@dataclass
-class OpenedRecords:
-    """A batch decoded and opened by `LedgerConsumer.open` (or its failure to open), for the
-    runtime's overlapping loop (`services.runtime.consumer.Overlapped`)."""
-
-    consumer: LedgerConsumer
-    records: Sequence[InboundRecord]
-    decoded: Sequence[Decoded]
-    rejected: Sequence[Rejected]
-    opened: OpenBatch | Exception
-    started: float = field(default_factory=time.perf_counter)
-
-    async def finish(self) -> None:
-        """Decide, write and commit (`OpenBatch.finish`), then count. Raises what the batch
-        failed with, in opening or here; it is rolled back, and the loop `redo`es it."""
-        if isinstance(self.opened, Exception):
-            raise self.opened
-        report = await self.opened.finish()
-        self.consumer.metrics.batch_seconds.observe(time.perf_counter() - self.started)
-        self.consumer._count(self.records, report)
-
-    async def abandon(self) -> None:
-        """Roll back a batch opened and not finished (the one before it failed, or the loop
-        stops): its records are handled again, from the last committed offset or by `redo`."""
-        if not isinstance(self.opened, Exception):
-            await self.opened.abandon()
-
-    async def redo(self) -> None:
-        """After `finish` failed: record the batch as `handle` does, bisecting what fails for
-        good (it is decoded and observed by the dead-letter guard once, already)."""
-        await self.consumer._record_and_count(self.records, self.decoded, self.rejected)
 
 
 class _Tally:

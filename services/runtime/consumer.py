@@ -10,10 +10,9 @@ import asyncio
 import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -24,28 +23,6 @@ from services.runtime.retry import Retrying
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Sequence[InboundRecord]], Awaitable[None]]
-
-
-class Opened(Protocol):
-    """A batch whose first stage is done (`Opener`): its transaction open, its slice locked
-    and loaded, nothing decided yet."""
-
-    async def finish(self) -> None:
-        """Decide, write and commit it; raises if it failed (it is rolled back)."""
-        ...
-
-    async def abandon(self) -> None:
-        """Roll it back unfinished."""
-        ...
-
-    async def redo(self) -> None:
-        """After `finish` failed: handle the batch again the serial way (its retries, its
-        bisecting); raises a transient failure for the loop to retry."""
-        ...
-
-
-Opener = Callable[[Sequence[InboundRecord]], Coroutine[Any, Any, Opened]]
-"""Opens a batch while the one before it finishes (`run_consumer`'s `open`)."""
 OnLag = Callable[[dict[tuple[str, int], int]], None]
 """Receives the lag of every assigned partition: {(topic, partition): messages behind}."""
 OnUnreadable = Callable[[], None]
@@ -67,16 +44,12 @@ class ConsumerSettings:
 async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asyncio.Event,
                        on_batch: Callable[[int], None] = lambda _n: None,
                        on_lag: OnLag = lambda _lags: None,
-                       on_unreadable: OnUnreadable = lambda: None,
-                       open_batch: Opener | None = None) -> None:
+                       on_unreadable: OnUnreadable = lambda: None) -> None:
     """Consume until `stop` is set; `GaveUp` once transient failures outlast the give-up time.
 
     A batch that cannot be read at all is a transient failure (never skipped: the loop
     restarts from the last committed offset), logged as an error and counted by
-    `on_unreadable` so that it raises an alert instead of looping silently.
-
-    With `open_batch`, each batch is opened while the one before it finishes (`_overlapped`);
-    `handle` is then the serial way, for nothing but a batch whose `finish` failed."""
+    `on_unreadable` so that it raises an alert instead of looping silently."""
     consumer = AIOKafkaConsumer(
         *settings.topics, bootstrap_servers=settings.bootstrap, group_id=settings.group_id,
         enable_auto_commit=False, auto_offset_reset="earliest",
@@ -86,12 +59,8 @@ async def run_consumer(settings: ConsumerSettings, handle: Handler, stop: asynci
         max_partition_fetch_bytes=4 * 1024 * 1024)
     await _with_retries(consumer.start, "start the Kafka consumer", settings.retrying)
     try:
-        if open_batch is None:
-            await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag),
-                           on_unreadable)
-        else:
-            await _overlapped(consumer, settings, open_batch, stop, on_batch,
-                              _LagReporter(on_lag), on_unreadable)
+        await _consume(consumer, settings, handle, stop, on_batch, _LagReporter(on_lag),
+                       on_unreadable)
     except KafkaError as exc:
         # The broker went away under us: restart the loop from the last committed offset.
         raise TransientFailure(f"Kafka consumer failed: {exc!r}") from exc
@@ -105,119 +74,14 @@ async def _consume(consumer: AIOKafkaConsumer, settings: ConsumerSettings, handl
     while not stop.is_set():
         await lag.report(consumer)
         fetched = await _fetch(consumer, settings, on_unreadable)
-        records = _records(fetched)
+        records = [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
+                   for tp, messages in fetched.items() for m in messages]
         if not records:
             continue
         await _with_retries(partial(_collector_paused, handle, records), "record a batch",
                             settings.retrying)
         await _commit(consumer, fetched)
         on_batch(len(records))
-
-
-@dataclass
-class _Ahead:
-    """A batch fetched, and the task opening it."""
-
-    fetched: dict[TopicPartition, list[ConsumerRecord]]
-    records: list[InboundRecord]
-    opening: asyncio.Task[Opened]
-
-
-async def _overlapped(consumer: AIOKafkaConsumer, settings: ConsumerSettings, open_batch: Opener,
-                      stop: asyncio.Event, on_batch: Callable[[int], None], lag: _LagReporter,
-                      on_unreadable: OnUnreadable) -> None:
-    """The loop with two batches in flight: the next one is fetched and opened (its slice
-    locked and loaded, on a connection of its own) while this one finishes; it is finished
-    only once this one has, and offsets are committed in order, each after its batch.
-
-    Where the two meet on a key, the next one's lock waits for this one's commit and then
-    reads what it wrote; so each is decided as if alone (docs/services.md, "Two batches in
-    flight"). If this one fails, the next is rolled back before this one is redone the
-    serial way, and opened again after. The collector stays off while batches are in flight
-    and collects between them (`_Collections`)."""
-    ahead: _Ahead | None = None
-    finishing: asyncio.Task[None] | None = None
-    collections = _Collections()
-    gc.disable()
-    try:
-        while not stop.is_set():
-            await lag.report(consumer)
-            if ahead is None:
-                ahead = await _fetch_ahead(consumer, settings, open_batch, on_unreadable)
-                if ahead is None:
-                    continue
-            current, batch = ahead, await ahead.opening
-            finishing, ahead = asyncio.create_task(batch.finish()), None
-            if not stop.is_set():
-                ahead = await _fetch_ahead(consumer, settings, open_batch, on_unreadable)
-            failure = await _settled(finishing)
-            finishing = None
-            if failure is not None:
-                log.warning("a batch failed to finish (%s: %s); handling it again alone",
-                            type(failure).__name__, failure)
-                if ahead is not None:
-                    await _abandon(ahead)
-                await _with_retries(batch.redo, "record a batch", settings.retrying)
-                if ahead is not None:
-                    ahead.opening = asyncio.create_task(open_batch(ahead.records))
-            else:
-                settings.retrying.recovered()
-            await _commit(consumer, current.fetched)
-            on_batch(len(current.records))
-            collections.between_batches()
-    finally:
-        if finishing is not None:
-            await _settled(finishing)
-        if ahead is not None:
-            await _abandon(ahead)
-        gc.enable()
-
-
-async def _fetch_ahead(consumer: AIOKafkaConsumer, settings: ConsumerSettings, open_batch: Opener,
-                       on_unreadable: OnUnreadable) -> _Ahead | None:
-    fetched = await _fetch(consumer, settings, on_unreadable)
-    records = _records(fetched)
-    if not records:
-        return None
-    return _Ahead(fetched, records, asyncio.create_task(open_batch(records)))
-
-
-async def _settled(task: asyncio.Task[None]) -> Exception | None:
-    """Wait for `task`; what it failed with, if it did."""
-    try:
-        await task
-    except Exception as exc:  # noqa: BLE001  # the caller decides
-        return exc
-    return None
-
-
-async def _abandon(ahead: _Ahead) -> None:
-    """Roll back a batch opened and not to be finished (once its opening is done)."""
-    try:
-        batch = await ahead.opening
-    except Exception as exc:  # noqa: BLE001  # nothing is open: nothing to roll back
-        log.warning("a batch opened ahead failed and is not kept: %s", exc)
-        return
-    await batch.abandon()
-
-
-class _Collections:
-    """Python's cyclic collector, run by hand between batches while the overlapping loop
-    keeps it off (`_collector_paused`'s reason): the youngest objects after every batch, the
-    middle generation every 10th and all of them every 100th, about as often as the
-    collector's own thresholds (`services.bootstrap._freeze_start_up`) ran them."""
-
-    def __init__(self) -> None:
-        self.batches = 0
-
-    def between_batches(self) -> None:
-        self.batches += 1
-        gc.collect(2 if self.batches % 100 == 0 else 1 if self.batches % 10 == 0 else 0)
-
-
-def _records(fetched: dict[TopicPartition, list[ConsumerRecord]]) -> list[InboundRecord]:
-    return [InboundRecord(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
-            for tp, messages in fetched.items() for m in messages]
 
 
 async def _collector_paused(handle: Handler, records: Sequence[InboundRecord]) -> None:

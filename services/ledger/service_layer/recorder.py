@@ -13,7 +13,6 @@ registration of that birthday).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -63,71 +62,26 @@ class Recorder:
         self.clock = clock
 
     async def record(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> BatchReport:
-        """`open` and `finish` one batch: its one transaction, committed."""
-        return await (await self.open(decoded, rejected)).finish()
-
-    async def open(self, decoded: Sequence[Decoded], rejected: Sequence[Rejected]) -> OpenBatch:
-        """Begin the batch's transaction, and lock and load the slice of the ledger its events
-        can read (duplicates' keys too: which events are duplicates is asked in `finish`).
-
-        This may run while the batch before it finishes on another connection
-        (`services.runtime.consumer._overlapped`): every row the slice reads is guarded by a
-        lock that the batch which writes it holds until it commits (the module docstring),
-        so where the two batches meet, this one waits here and then reads what the other
-        committed; where they do not meet, the other writes nothing this one reads. Nothing
-        is decided until `finish`."""
-        stack = contextlib.AsyncExitStack()
-        tx = await stack.enter_async_context(self.store.transaction())
-        batch = OpenBatch(self, stack, tx, Ledger(), decoded, rejected)
-        try:
-            if decoded:
-                await load_slice(tx, batch.ledger, [d.event for d in decoded], self.catalogue)
-        except BaseException:
-            await batch.abandon()
-            raise
-        return batch
-
-
-@dataclass
-class OpenBatch:
-    """A batch whose transaction is open and whose slice is locked and loaded: `finish` it,
-    or `abandon` it (rolled back)."""
-
-    recorder: Recorder
-    stack: contextlib.AsyncExitStack
-    tx: LedgerTransaction
-    ledger: Ledger
-    decoded: Sequence[Decoded]
-    rejected: Sequence[Rejected]
-
-    async def finish(self) -> BatchReport:
-        """Decide what was not processed before, write it all, and commit. Only once the
-        batch before this one (on the same partitions) has finished: which events are
-        duplicates is read here, and the processed markers are guarded by no lock."""
-        async with self.stack:
-            report = await self._decide_and_write()
-            await self.tx.record_dead_letters(self.recorder.consumer, self.rejected,
-                                              self.recorder.clock())
-        report.dead_letters = list(self.rejected)
+        async with self.store.transaction() as tx:
+            report = await self._record(tx, decoded)
+            await tx.record_dead_letters(self.consumer, rejected, self.clock())
+        report.dead_letters = list(rejected)
         return report
 
-    async def abandon(self) -> None:
-        """Roll the transaction back, and let its locks go."""
-        await self.stack.__aexit__(_Abandoned, _Abandoned(), None)
-
-    async def _decide_and_write(self) -> BatchReport:
-        tx, ledger, catalogue = self.tx, self.ledger, self.recorder.catalogue
-        ledger.processed |= await tx.processed([d.event.event_id for d in self.decoded])
-        fresh = [d for d in self.decoded if d.event.event_id not in ledger.processed]
-        report = BatchReport(duplicates=len(self.decoded) - len(fresh))
+    async def _record(self, tx: LedgerTransaction, decoded: Sequence[Decoded]) -> BatchReport:
+        ledger = Ledger()
+        ledger.processed |= await tx.processed([d.event.event_id for d in decoded])
+        fresh = [d for d in decoded if d.event.event_id not in ledger.processed]
+        report = BatchReport(duplicates=len(decoded) - len(fresh))
         if not fresh:
             return report
         events = [d.event for d in fresh]
+        await load_slice(tx, ledger, events, self.catalogue)
         merchants = _merchants(events, ledger)
         outcomes = []
         for d in fresh:
             arrival = Arrival(d.record.topic, d.record.partition, d.record.offset)
-            outcome = decide(d.event, ledger, catalogue, arrival)
+            outcome = decide(d.event, ledger, self.catalogue, arrival)
             apply(ledger, outcome)
             outcomes.append(outcome)
         merged = merge(outcomes)
@@ -137,10 +91,6 @@ class OpenBatch:
         await tx.write_outbox(published.outbox_messages(merged.decisions, money))
         report.decisions = list(merged.decisions)
         return report
-
-
-class _Abandoned(Exception):
-    """Thrown into an open batch's transaction to roll it back."""
 
 
 async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[InboundEvent],
@@ -156,8 +106,9 @@ async def load_slice(tx: LedgerTransaction, ledger: Ledger, events: Sequence[Inb
     await tx.load_cards(ledger, keys.card_ids)
     asked: dict[str, set[str]] = {}
     await _load_held(tx, ledger, keys, ("card",), asked)
-    # A refund may come on another card than its purchase (a card replaced): the purchase's
-    # row, and a refund held for it, are guarded by the purchase's own lock.
+    # A refund may come on another card than its purchase (a card replaced), in a batch of
+    # another instance: the purchase's row, and a refund held for it, are guarded by the
+    # purchase's own lock, not by either card's.
     await tx.lock(f"purchase:{t}" for t in keys.transaction_ids)
     await _load_held(tx, ledger, keys, ("card", "purchase"), asked)
     await tx.load_purchases(ledger, keys.transaction_ids)
