@@ -11,6 +11,7 @@ from puhui.kube import table
 from puhui.kube.table import Workload
 from puhui.settings import password_variable
 from puhui.stack.kafka import LOG_RETENTION_HOURS
+from puhui.stack.postgres import SERVER_SETTINGS
 
 Manifest = dict[str, Any]
 REPO = Path(__file__).resolve().parents[2]
@@ -228,10 +229,8 @@ def postgres() -> list[Manifest]:
         "spec": {
             "instances": 3,
             "imageName": "ghcr.io/cloudnative-pg/postgresql:15",  # docker-compose's postgres:15
-            # docker-compose.yml's settings (tests/unit/deploy checks them)
-            "postgresql": {"parameters": {"max_connections": "200", "shared_buffers": "256MB",
-                                          "work_mem": "16MB", "max_wal_size": "2GB",
-                                          "max_locks_per_transaction": "256"}},
+            # the local stack's and docker-compose.yml's (tests/unit/deploy checks them)
+            "postgresql": {"parameters": dict(SERVER_SETTINGS)},
             "bootstrap": {"initdb": {"database": table.DATABASE_NAME,
                                      "owner": table.DATABASE_NAME}},
             "storage": {"size": "50Gi"},

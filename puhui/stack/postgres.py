@@ -13,6 +13,17 @@ from puhui.stack import process
 from puhui.stack.config import StackConfig
 from puhui.stack.errors import StackError
 
+SERVER_SETTINGS: dict[str, str] = {
+    "max_connections": "200", "shared_buffers": "256MB", "work_mem": "16MB",
+    "max_wal_size": "2GB",
+    # a batch holds an advisory lock per card, purchase and member it names (about 5,800);
+    # with several instances at once, the default of 64 (12,800 in the shared table at 200
+    # connections) is too few (docs/services.md)
+    "max_locks_per_transaction": "256",
+}
+"""The server's settings wherever Puhui runs PostgreSQL: this stack, docker-compose.yml and
+the CloudNativePG cluster (`puhui.kube`); tests/unit/deploy holds the three equal."""
+
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root; when we are root it runs as this
 
 
@@ -53,9 +64,8 @@ class PostgresNode:
         self._own_file(self.log)
         options = " ".join([
             f"-c listen_addresses={self.config.host}", f"-c port={self.config.pg_port}",
-            f"-c unix_socket_directories={self.run_dir}", "-c max_connections=200",
-            "-c shared_buffers=256MB", "-c work_mem=16MB", "-c max_wal_size=2GB",
-            "-c max_locks_per_transaction=256",
+            f"-c unix_socket_directories={self.run_dir}",
+            *(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items()),
             "-c log_min_messages=warning",
         ])
         done = self._run([str(self._bin("pg_ctl")), "-D", str(self.data), "-l", str(self.log),

@@ -16,6 +16,7 @@ from puhui.kube.__main__ import stale
 from puhui.kube.manifests import REPO
 from puhui.settings import DATABASE_SERVICES, METRICS_PORTS, password_variable
 from puhui.stack import kafka as stack_kafka
+from puhui.stack import postgres as stack_postgres
 from puhui.stack.config import StackConfig
 from schemas.topics import CARD_TRANSACTIONS, INBOUND, PARTITIONS
 from services import disbursement
@@ -125,11 +126,12 @@ def test_the_database_is_the_cloudnativepg_cluster_and_its_secret(name: str) -> 
         assert env[variable] == {"secretKeyRef": {"name": "puhui-db-app", "key": key}}
 
 
-def test_postgres_settings_are_docker_composes() -> None:
+def test_postgres_settings_are_the_stacks_and_docker_composes() -> None:
     compose = yaml.safe_load(_read("docker-compose.yml"))["services"]["postgres"]
     args = compose["command"][1:]
     wanted = dict(args[i + 1].split("=", 1) for i in range(0, len(args), 2))
     (cluster,) = find(overlay("production"), "Cluster")
+    assert wanted == stack_postgres.SERVER_SETTINGS
     assert cluster["spec"]["postgresql"]["parameters"] == wanted
     assert cluster["spec"]["imageName"].endswith(":" + compose["image"].split(":")[1])
 
