@@ -15,17 +15,32 @@ from puhui.stack.errors import StackError
 
 
 def pid_alive(pid: int) -> bool:
-    """True while a process with this pid exists and is not a zombie."""
+    """True while a process with this pid exists and is not a zombie.
+
+    A process whose first thread is a zombie while other threads are still exiting (a
+    SIGKILLed JVM tearing down its threads) counts as alive: its files, a listening socket
+    among them, are closed only when its last thread exits, and a `stack up` that took it
+    for gone found the broker's port still taken."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    stat = Path(f"/proc/{pid}/stat")
     with contextlib.suppress(OSError):
-        return stat.read_text().split(") ", 1)[1][0] != "Z"
+        if _state(Path(f"/proc/{pid}/stat")) != "Z":
+            return True
+        return any(_state(task / "stat") not in ("Z", "X", None)
+                   for task in Path(f"/proc/{pid}/task").iterdir())
     return True
+
+
+def _state(stat: Path) -> str | None:
+    """The state letter of a process or thread (`R`, `S`, `Z`...), None once it is gone."""
+    try:
+        return stat.read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return None
 
 
 def read_pid(pid_file: Path) -> int | None:
