@@ -380,7 +380,7 @@ async def _save_budget(conn: asyncpg.Connection, budget: Mapping[BudgetKey, int]
 async def _save_registry(conn: asyncpg.Connection, outcome: Outcome, names: dict[str, str]) -> None:
     if outcome.members:
         await conn.execute(UPSERT_MEMBERS, _json_array(rows.member_row(m)
-                                                 for m in outcome.members.values()))
+                                                       for m in outcome.members.values()))
     if names:
         await conn.execute(UPSERT_NAMES, _json_array(names.items()))
     if outcome.cards:
