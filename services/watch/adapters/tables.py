@@ -261,9 +261,17 @@ class ExpiringTable(faust.Table[Any, Any]):
             max(clock, min(start, clock + window.expires))
 
     async def _del_old_keys(self) -> None:
-        """What faust's clean-up timer runs (every `table_cleanup_interval`)."""
+        """What faust's clean-up timer runs (every `table_cleanup_interval`).
+
+        faust's memory store also keeps, for every key it was handed by a recovery, the
+        partition it came from (`_key_partition`, to drop the keys of partitions taken
+        away), and faust's own clean-up never drops that entry: a recovered window's key
+        stayed there after the window expired, so a watch restarted every day kept every
+        key it had ever read back. The key goes from both here."""
         window = self.window
         assert window is not None
+        store = self.data
+        partition_of = getattr(store, "_key_partition", {})
         for partition, ends in self._partition_timestamps.items():
             clock = self.clock(partition)
             if clock is None:
@@ -271,7 +279,8 @@ class ExpiringTable(faust.Table[Any, Any]):
             while ends and window.stale(ends[0], clock):
                 end = heappop(ends)
                 for key in self._partition_timestamp_keys.pop((partition, end), ()):
-                    self.data.pop(key, None)
+                    store.pop(key, None)
+                    partition_of.pop(key, None)
 
 
 @dataclass(frozen=True, slots=True)

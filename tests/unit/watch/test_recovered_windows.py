@@ -51,6 +51,14 @@ def test_a_recovered_window_past_its_expiry_is_dropped() -> None:
     assert _recover_and_clean(table) == {"C-MID", "C-NEW"}
 
 
+def test_a_recovered_window_dropped_leaves_nothing_of_its_key() -> None:
+    """faust's memory store books each recovered key's partition, and faust's own clean-up
+    leaves that entry behind when the window goes: every key ever read back stayed."""
+    table = _table(ExpiringTable, "forgotten")
+    _recover_and_clean(table)
+    assert {key[0] for key in table.data._key_partition} == {"C-MID", "C-NEW"}
+
+
 def test_faust_alone_keeps_it() -> None:
     """What `ExpiringTable` exists for: without it the window outlives its expiry."""
     table = _table(faust.Table, "plain")
