@@ -1,5 +1,6 @@
 """A windowed table's changelog read back in bulk (`ExpiringTable.on_rebalance`, `read_back`)
-makes the same table as faust's own recovery makes of it, on the real broker.
+makes the same table as faust's own recovery makes of it, on the real broker, at start-up
+and again at a later rebalance, reading on from where it stopped.
 
 The reference is faust's recovery path as the table sees it: every record decoded by the
 changelog topic's schema and handed to `apply_changelog_batch`, then faust's clean-up run.
@@ -9,6 +10,7 @@ has the whole worker recover this way after a SIGKILL."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -47,17 +49,28 @@ def _changelog() -> list[tuple[int, bytes, bytes | None]]:
     ]
 
 
-async def _written(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
-    finally:
-        await admin.close()
+def _written_since() -> list[tuple[int, bytes, bytes | None]]:
+    """What the watch writes after it started: a key updated, one deleted, a new one."""
+    return [
+        (0, _key("C-A", LATEST), b"[3,0,[],[],{},false]"),
+        (1, _key("C-B", LATEST + 2 * SIZE), None),
+        (3, _key("C-D", LATEST), b"[1,0,[],[],{},false]"),
+    ]
+
+
+async def _written(bootstrap: str, topic: str,
+                   records: list[tuple[int, bytes, bytes | None]], create: bool) -> None:
+    if create:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+        finally:
+            await admin.close()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        for partition, key, value in _changelog():
+        for partition, key, value in records:
             await producer.send_and_wait(topic, value, key=key, partition=partition)
     finally:
         await producer.stop()
@@ -70,12 +83,12 @@ def _table(app_id: str, bootstrap: str) -> Any:
                           timedelta(seconds=EXPIRES), PARTITIONS)
 
 
-def _as_faust_recovers(table: Any) -> None:
+def _as_faust_recovers(table: Any, records: list[tuple[int, bytes, bytes | None]]) -> None:
     """Each record decoded by the changelog's schema and applied, then the clean-up."""
     schema = table.changelog_topic.schema
     for partition in range(PARTITIONS):
         events = []
-        for p, key, value in _changelog():
+        for p, key, value in records:
             if p != partition:
                 continue
             message = SimpleNamespace(key=key, value=value, headers=None, partition=p)
@@ -92,12 +105,13 @@ def _state(table: Any) -> tuple[dict[Any, Any], dict[Any, Any], dict[int, float]
     return dict(table.data.data), keys, dict(table.event_clock)
 
 
-def test_a_changelog_read_back_in_bulk_is_the_table_faust_recovers(stack: StackConfig) -> None:
+def test_a_changelog_read_back_in_bulk_is_the_table_faust_recovers(
+        stack: StackConfig, caplog: Any) -> None:
     app_id = f"test-read-back-{uuid.uuid4().hex[:8]}"
     reference = _table(app_id, stack.bootstrap_servers)
     topic = reference.changelog_topic.get_topic_name()
-    asyncio.run(_written(stack.bootstrap_servers, topic))
-    _as_faust_recovers(reference)
+    asyncio.run(_written(stack.bootstrap_servers, topic, _changelog(), create=True))
+    _as_faust_recovers(reference, _changelog())
 
     table = _table(app_id, stack.bootstrap_servers)
     assigned = {TP(topic, p) for p in range(PARTITIONS)} | {TP("card.transactions", 0)}
@@ -112,10 +126,28 @@ def test_a_changelog_read_back_in_bulk_is_the_table_faust_recovers(stack: StackC
         {0: 4, 1: 1, 2: 50, 3: -1}
     assert table.persisted_offset(TP("card.transactions", 0)) is None
 
+    # the watch writes on; a rebalance that keeps every partition reads on from there
+    asyncio.run(_written(stack.bootstrap_servers, topic, _written_since(), create=False))
+    again = _table(f"{app_id}-again", stack.bootstrap_servers)
+    _as_faust_recovers(again, _changelog() + _written_since())
+    for _partition, key, value in _written_since():  # as `BulkChangelog.flush` writes them
+        at = table._to_key(orjson.loads(key))
+        if value is None:
+            table.data.pop(at, None)
+        else:
+            table.data[at] = value
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="puhui.watch"):
+        asyncio.run(table.on_rebalance(assigned, set(), set()))
+    assert f"read back 3 records of {topic}" in caplog.text  # only what came after
+    assert _state(table) == _state(again)
+    assert {p: table.persisted_offset(TP(topic, p)) for p in range(PARTITIONS)} == \
+        {0: 5, 1: 2, 2: 50, 3: 0}
+
     # a partition taken away is forgotten, so it is read back in full when it comes back
     asyncio.run(table.on_rebalance(assigned - {TP(topic, 1)}, {TP(topic, 1)}, set()))
     assert table.persisted_offset(TP(topic, 1)) is None
-    assert table.persisted_offset(TP(topic, 0)) == 4
+    assert table.persisted_offset(TP(topic, 0)) == 5
 
 
 def test_a_read_back_the_broker_refuses_leaves_the_partition_to_faust(caplog: Any) -> None:
